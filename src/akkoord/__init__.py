@@ -1,0 +1,1 @@
+"""Akkoord: e-mail marketing and consent under the GDPR."""

@@ -1,0 +1,3 @@
+from akkoord.cli import main
+
+main()

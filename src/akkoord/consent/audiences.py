@@ -1,0 +1,184 @@
+"""The lawfulness rules as one database query, for whole audiences.
+
+Mirrors ``consent.rules.decide`` condition for condition: every contact is
+annotated with the ``reason`` the pure engine would give, in the same order.
+A property test (``tests/test_audience_agreement.py``) checks that both agree on
+generated populations, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from django.db.models import (
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from akkoord.consent.models import ConsentState, Purpose, Suppression
+from akkoord.consent.rules import (
+    ALLOWING_REASONS,
+    Audience,
+    ConsentStatus,
+    ContactFacts,
+    MailClass,
+    PurposeConsent,
+    Reason,
+    audience_allows,
+    customer_cutoff,
+)
+from akkoord.contacts.models import Contact
+
+# Stands in for "never" so that comparisons never meet NULL (whose three-valued
+# logic would silently differ from Python's).
+_NEVER = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _annotated(purpose: Purpose, contacts: QuerySet | None = None) -> QuerySet:
+    contacts = Contact.objects.all() if contacts is None else contacts
+    suppression = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
+    return contacts.annotate(
+        st=FilteredRelation("consent_states", condition=Q(consent_states__purpose=purpose)),
+    ).annotate(
+        c_status=Coalesce(F("st__status"), Value(ConsentStatus.NONE.value), output_field=CharField()),
+        c_granted=Coalesce(F("st__granted_at"), Value(_NEVER), output_field=DateTimeField()),
+        c_confirmed=Coalesce(F("st__confirmed_at"), Value(_NEVER), output_field=DateTimeField()),
+        c_grant_seq=F("st__grant_seq"),
+        c_suppressed=Exists(suppression),
+        c_suppressed_at=Coalesce(
+            Subquery(suppression.values("created_at")[:1]), Value(_NEVER), output_field=DateTimeField()
+        ),
+        c_objected=Coalesce(F("objected_at"), Value(_NEVER), output_field=DateTimeField()),
+    )
+
+
+def _marketing_exclusions() -> list[tuple[Q, Reason]]:
+    granted = Q(c_status=ConsentStatus.GRANTED.value)
+    return [
+        (
+            Q(c_suppressed=True) & ~(granted & Q(c_confirmed__gt=F("c_suppressed_at"))),
+            Reason.SUPPRESSED,
+        ),
+        (Q(hard_bounced_at__isnull=False), Reason.HARD_BOUNCED),
+        (Q(complained_at__isnull=False), Reason.COMPLAINED),
+        (Q(c_status=ConsentStatus.WITHDRAWN.value), Reason.WITHDRAWN),
+        (Q(c_status=ConsentStatus.PENDING.value), Reason.PENDING_CONFIRMATION),
+        (
+            Q(objected_at__isnull=False) & ~(granted & Q(c_granted__gt=F("c_objected"))),
+            Reason.OBJECTED,
+        ),
+    ]
+
+
+def _customer_problems(cutoff: date) -> list[tuple[Q, Reason]]:
+    return [
+        (Q(last_purchase_on__isnull=True), Reason.NOT_CUSTOMER),
+        (Q(c_suppressed=True), Reason.SUPPRESSED),
+        (Q(objected_at__isnull=False), Reason.OBJECTED),
+        (Q(objection_offered_at_sale=False), Reason.OBJECTION_NOT_OFFERED),
+        (Q(last_purchase_on__lt=cutoff), Reason.CUSTOMER_EXPIRED),
+    ]
+
+
+def _conditions(mail_class, audience, cutoff) -> list[tuple[Q, Reason]]:
+    """The ordered (condition, reason) list; the first that holds decides."""
+    if mail_class == MailClass.SERVICE:
+        return [(Q(hard_bounced_at__isnull=False), Reason.HARD_BOUNCED), (Q(), Reason.OK_SERVICE)]
+    if mail_class != MailClass.REPERMISSION and (
+        audience is None or not audience_allows(audience, mail_class)
+    ):
+        return [(Q(), Reason.AUDIENCE_NOT_FOR_CLASS)]
+    steps = _marketing_exclusions()
+    granted = Q(c_status=ConsentStatus.GRANTED.value)
+    unproven = Q(c_status=ConsentStatus.UNPROVEN.value)
+    if mail_class == MailClass.REPERMISSION:
+        return [*steps, (unproven, Reason.OK_UNPROVEN), (Q(), Reason.NOT_UNPROVEN)]
+    no_consent = [(unproven, Reason.UNPROVEN_ONLY), (Q(), Reason.NO_CONSENT)]
+    if audience == Audience.OPTINS:
+        return [*steps, (granted, Reason.OK_CONSENT), *no_consent]
+    problems = _customer_problems(cutoff)
+    if audience == Audience.CUSTOMERS:
+        return [*steps, *problems, (Q(), Reason.OK_CUSTOMER)]
+    # Customers + opt-ins: consent first, then the soft opt-in, then why not.
+    customer_ok = ~Q(_any(problems))
+    is_customer = Q(last_purchase_on__isnull=False)
+    return [
+        *steps,
+        (granted, Reason.OK_CONSENT),
+        (customer_ok, Reason.OK_CUSTOMER),
+        *[(is_customer & condition, reason) for condition, reason in problems[1:]],
+        *no_consent,
+    ]
+
+
+def _any(pairs: list[tuple[Q, Reason]]) -> Q:
+    combined = pairs[0][0]
+    for condition, _reason in pairs[1:]:
+        combined |= condition
+    return combined
+
+
+def with_decisions(
+    purpose: Purpose,
+    mail_class: MailClass,
+    audience: Audience | None,
+    *,
+    today: date,
+    customer_months: int,
+    contacts: QuerySet | None = None,
+) -> QuerySet:
+    """Contacts annotated with ``reason`` (a ``Reason`` value) and ``c_grant_seq``."""
+    cutoff = customer_cutoff(today, customer_months)
+    steps = _conditions(MailClass(mail_class), audience and Audience(audience), cutoff)
+    # An empty Q() means "otherwise"; When() needs a real condition.
+    whens = [
+        When(condition or Q(pk__isnull=False), then=Value(reason.value))
+        for condition, reason in steps
+    ]
+    return _annotated(purpose, contacts).annotate(
+        reason=Case(*whens, default=Value("unreachable"), output_field=CharField())
+    )
+
+
+def lawful_recipients(purpose, mail_class, audience, *, today, customer_months, contacts=None):
+    """Only the contacts the engine allows, each with its ``reason`` (hence basis)."""
+    allowing = [reason.value for reason in ALLOWING_REASONS]
+    return with_decisions(
+        purpose, mail_class, audience, today=today, customer_months=customer_months, contacts=contacts
+    ).filter(reason__in=allowing)
+
+
+def facts_for(contact: Contact, purpose: Purpose) -> ContactFacts:
+    """The engine's input for one contact, read from the database."""
+    state = ConsentState.objects.filter(contact=contact, purpose=purpose).first()
+    consent = PurposeConsent()
+    if state is not None:
+        consent = PurposeConsent(
+            ConsentStatus(state.status),
+            state.grant_seq,
+            state.granted_at,
+            state.confirmed_at,
+            state.changed_at,
+            state.last_seq,
+        )
+    suppression = Suppression.objects.filter(email_hash=contact.email_hash).first()
+    return ContactFacts(
+        consent=consent,
+        last_purchase_on=contact.last_purchase_on,
+        objection_offered_at_sale=contact.objection_offered_at_sale,
+        objected_at=contact.objected_at,
+        suppressed_at=suppression.created_at if suppression else None,
+        hard_bounced=contact.hard_bounced_at is not None,
+        complained=contact.complained_at is not None,
+    )

@@ -1,0 +1,184 @@
+"""Contacts (data subjects), their configured fields, purchases and timeline."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class DataCategory(models.TextChoices):
+    """Categories of personal data, as named in the processing register."""
+
+    IDENTITY = "identity", _("Name and identity")
+    CONTACT = "contact", _("Contact details")
+    DEMOGRAPHIC = "demographic", _("Demographic data")
+    PROFESSIONAL = "professional", _("Professional data")
+    PREFERENCES = "preferences", _("Preferences and interests")
+    PURCHASES = "purchases", _("Purchase history")
+    TECHNICAL = "technical", _("Technical data (IP address, browser)")
+    COMMUNICATION = "communication", _("Communication history")
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    DATE = "date", _("Date")
+    NUMBER = "number", _("Number")
+    PHONE = "phone", _("Phone number")
+
+
+class ContactField(models.Model):
+    """An optional field the organisation chose to store (data minimisation)."""
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    label_nl = models.CharField(_("label (Dutch)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=FieldKind.choices, default=FieldKind.TEXT)
+    category = models.CharField(_("data category"), max_length=20, choices=DataCategory.choices)
+    max_length = models.PositiveIntegerField(_("maximum length"), default=200)
+    editable_by_contact = models.BooleanField(_("the person may correct it"), default=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "key"]
+        verbose_name = _("contact field")
+
+    def __str__(self) -> str:
+        return self.label_en
+
+    def label(self, language: str) -> str:
+        return self.label_nl if language == "nl" else self.label_en
+
+
+class SourceKind(models.TextChoices):
+    FORM = "form", _("Sign-up form")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    STAFF = "staff", _("Entered by staff")
+    DEMO = "demo", _("Demo data")
+
+
+class Language(models.TextChoices):
+    NL = "nl", "Nederlands"
+    EN = "en", "English"
+
+
+class Contact(models.Model):
+    """A person whose data the organisation holds (a *betrokkene*).
+
+    Fields marked *derived* are kept by the services that own them
+    (purchases, the consent ledger) in the same transaction as their source.
+    """
+
+    email = models.CharField(_("e-mail address"), max_length=254, unique=True)
+    # Keyed hash of the normalised address; matches the suppression list.
+    email_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.NL)
+    source_kind = models.CharField(_("source"), max_length=10, choices=SourceKind.choices)
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    collected_from_person = models.BooleanField(
+        _("data collected from the person directly"),
+        default=True,
+        help_text=_("If not, the person must be informed within one month (GDPR art. 14(3))."),
+    )
+    created_at = models.DateTimeField(_("registered"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    # Pseudonym that ledger events carry instead of a foreign key: the ledger
+    # outlives the person (erasure) without holding anything that names them.
+    ledger_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    # Customer relationship (derived from purchases).
+    customer_since = models.DateField(_("customer since"), null=True, blank=True)
+    last_purchase_on = models.DateField(_("last purchase"), null=True, blank=True, db_index=True)
+    objection_offered_at_sale = models.BooleanField(
+        _("offered the chance to object to marketing at a sale"), default=False
+    )
+    # Objection to all direct marketing, GDPR art. 21 (derived from the ledger).
+    objected_at = models.DateTimeField(_("objected to direct marketing"), null=True, blank=True)
+    # Deliverability: set by the sending pipeline.
+    hard_bounced_at = models.DateTimeField(_("hard bounce"), null=True, blank=True)
+    complained_at = models.DateTimeField(_("spam complaint"), null=True, blank=True)
+    # When the person was sent the privacy confirmation (DOMAIN §4).
+    informed_at = models.DateTimeField(_("informed (privacy confirmation)"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
+
+    @property
+    def is_customer(self) -> bool:
+        return self.last_purchase_on is not None
+
+
+class ContactFieldValue(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="field_values")
+    field = models.ForeignKey(ContactField, on_delete=models.PROTECT, related_name="values")
+    value = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "field"], name="one_value_per_field"),
+        ]
+
+
+class Purchase(models.Model):
+    """A sale to the contact: the ground of the customer relationship (soft opt-in)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="purchases")
+    purchased_on = models.DateField(_("date of purchase"))
+    description = models.CharField(_("what was bought"), max_length=200)
+    reference = models.CharField(_("order reference"), max_length=100, blank=True)
+    objection_offered = models.BooleanField(
+        _("the person was offered the chance to object to marketing at this sale"), default=False
+    )
+    source_kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.STAFF)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-purchased_on", "-id"]
+
+
+class ActivityKind(models.TextChoices):
+    CREATED = "created", _("Registered")
+    CHANGED = "changed", _("Data changed")
+    PURCHASE = "purchase", _("Purchase")
+    CONSENT = "consent", _("Consent change")
+    MAIL = "mail", _("E-mail sent")
+    EXPORT = "export", _("Data exported")
+    REQUEST = "request", _("Request")
+    NOTE = "note", _("Note")
+
+
+class Activity(models.Model):
+    """One entry of a contact's timeline (DOMAIN §1).
+
+    ``data`` holds the details: old and new values of a correction, or the
+    archived subject and body of a mail.
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = _("activities")

@@ -1,0 +1,8 @@
+from django.db import models
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by each task worker every few seconds; read by /healthz and the dashboard."""
+
+    worker_id = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField()

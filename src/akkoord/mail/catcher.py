@@ -1,0 +1,45 @@
+"""The local mail catcher: an in-process SMTP server that stores what it receives.
+
+``akkoord serve`` runs it so that a newcomer sees every mail Akkoord sends in
+the staff app (Mail catcher) without configuring a mail server.
+"""
+
+import email
+import email.policy
+import logging
+
+from aiosmtpd.controller import Controller
+
+logger = logging.getLogger(__name__)
+
+
+class _StoreHandler:
+    async def handle_DATA(self, server, session, envelope):
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(_store, thread_sensitive=False)(
+            envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content
+        )
+        return "250 Message accepted for delivery"
+
+
+def _store(mail_from: str, recipients: list[str], raw: bytes) -> None:
+    from django.db import close_old_connections
+
+    from akkoord.mail.models import CaughtMessage
+
+    close_old_connections()
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    CaughtMessage.objects.create(
+        mail_from=mail_from[:300],
+        recipients="\n".join(recipients),
+        subject=str(message.get("Subject", ""))[:500],
+        raw=raw,
+    )
+
+
+def start_catcher(port: int, host: str = "127.0.0.1") -> Controller:
+    controller = Controller(_StoreHandler(), hostname=host, port=port)
+    controller.start()
+    logger.info("mail catcher listening on %s:%s", host, port)
+    return controller
