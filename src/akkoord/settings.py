@@ -50,6 +50,13 @@ INSTALLED_APPS = [
     "akkoord.contacts",
     "akkoord.consent",
     "akkoord.mail",
+    "akkoord.notices",
+    "akkoord.signup",
+    "akkoord.centre",
+    "akkoord.campaigns",
+    "akkoord.accountability",
+    "akkoord.api",
+    "akkoord.transfer",
     "akkoord.front",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -189,7 +196,10 @@ CACHES = {
     }
 }
 if env("REDIS_URL"):
-    CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("REDIS_URL"),
+    }
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,9 @@ def audit(user, action: AuditAction | str, obj=None, *, object_type: str = "", d
     ``user`` may also be a non-user actor with an ``audit_label`` (an API client).
     """
     label = getattr(user, "audit_label", None) or actor_label(user)
-    real_user = user if getattr(user, "_meta", None) and user._meta.label == "accounts.User" else None
+    real_user = (
+        user if getattr(user, "_meta", None) and user._meta.label == "accounts.User" else None
+    )
     return AuditEntry.objects.create(
         user=real_user,
         actor=label[:200],

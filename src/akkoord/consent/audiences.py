@@ -51,13 +51,17 @@ def _annotated(purpose: Purpose, contacts: QuerySet | None = None) -> QuerySet:
     return contacts.annotate(
         st=FilteredRelation("consent_states", condition=Q(consent_states__purpose=purpose)),
     ).annotate(
-        c_status=Coalesce(F("st__status"), Value(ConsentStatus.NONE.value), output_field=CharField()),
+        c_status=Coalesce(
+            F("st__status"), Value(ConsentStatus.NONE.value), output_field=CharField()
+        ),
         c_granted=Coalesce(F("st__granted_at"), Value(_NEVER), output_field=DateTimeField()),
         c_confirmed=Coalesce(F("st__confirmed_at"), Value(_NEVER), output_field=DateTimeField()),
         c_grant_seq=F("st__grant_seq"),
         c_suppressed=Exists(suppression),
         c_suppressed_at=Coalesce(
-            Subquery(suppression.values("created_at")[:1]), Value(_NEVER), output_field=DateTimeField()
+            Subquery(suppression.values("created_at")[:1]),
+            Value(_NEVER),
+            output_field=DateTimeField(),
         ),
         c_objected=Coalesce(F("objected_at"), Value(_NEVER), output_field=DateTimeField()),
     )
@@ -155,7 +159,12 @@ def lawful_recipients(purpose, mail_class, audience, *, today, customer_months, 
     """Only the contacts the engine allows, each with its ``reason`` (hence basis)."""
     allowing = [reason.value for reason in ALLOWING_REASONS]
     return with_decisions(
-        purpose, mail_class, audience, today=today, customer_months=customer_months, contacts=contacts
+        purpose,
+        mail_class,
+        audience,
+        today=today,
+        customer_months=customer_months,
+        contacts=contacts,
     ).filter(reason__in=allowing)
 
 

@@ -29,8 +29,7 @@ REASON_TEXTS = {
         "Not allowed: the person has not yet confirmed the subscription (double opt-in)."
     ),
     Reason.OBJECTED: _(
-        "Not allowed: the person objected to all direct marketing (GDPR art. 21). "
-        "This is absolute."
+        "Not allowed: the person objected to all direct marketing (GDPR art. 21). This is absolute."
     ),
     Reason.UNPROVEN_ONLY: _(
         "Not allowed: consent is recorded but cannot be proven. Ask again with a "

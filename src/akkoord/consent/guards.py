@@ -45,7 +45,11 @@ _SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS akkoord_proof_no_update",
 ]
 _EXPECTED = {
-    "postgresql": {"akkoord_event_append_only", "akkoord_event_no_truncate", "akkoord_proof_no_update"},
+    "postgresql": {
+        "akkoord_event_append_only",
+        "akkoord_event_no_truncate",
+        "akkoord_proof_no_update",
+    },
     "sqlite": {"akkoord_event_no_update", "akkoord_event_no_delete", "akkoord_proof_no_update"},
 }
 

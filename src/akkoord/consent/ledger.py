@@ -201,13 +201,17 @@ def verify_ledger() -> VerifyResult:
             p.event_id: p for p in ConsentProof.objects.filter(event_id__in=[e.pk for e in batch])
         }
         for event in batch:
-            problem = _event_problem(event, expected_seq, expected_prev, proofs.get(event.pk), erased)
+            problem = _event_problem(
+                event, expected_seq, expected_prev, proofs.get(event.pk), erased
+            )
             if problem == "erased":
                 result.proofs_erased += 1
             elif problem:
                 # A gap names the missing event; anything else the event itself.
                 broken = expected_seq if event.seq != expected_seq else event.seq
-                return VerifyResult(False, result.events_checked, result.proofs_erased, broken, problem)
+                return VerifyResult(
+                    False, result.events_checked, result.proofs_erased, broken, problem
+                )
             result.events_checked += 1
             expected_prev = event.hash
             expected_seq = event.seq + 1
@@ -289,7 +293,12 @@ def rebuild_state(*, fix: bool = True) -> RebuildResult:
     purposes = dict(Purpose.objects.values_list("pk", "key"))
     with transaction.atomic():
         events = ConsentEvent.objects.order_by("seq").only(
-            "seq", "subject_key", "purpose_id", "kind", "occurred_at", "needs_confirmation",
+            "seq",
+            "subject_key",
+            "purpose_id",
+            "kind",
+            "occurred_at",
+            "needs_confirmation",
             "confirms_seq",
         )
         states, objections = replay(events.iterator(chunk_size=5000))
@@ -301,7 +310,9 @@ def rebuild_state(*, fix: bool = True) -> RebuildResult:
             expected_objection = objections.get(contact.ledger_key)
             if expected_objection != contact.objected_at:
                 result.drift.append(
-                    Drift(contact.pk, "*objection*", str(expected_objection), str(contact.objected_at))
+                    Drift(
+                        contact.pk, "*objection*", str(expected_objection), str(contact.objected_at)
+                    )
                 )
                 if fix:
                     Contact.objects.filter(pk=contact.pk).update(objected_at=expected_objection)
@@ -333,7 +344,9 @@ def rebuild_state(*, fix: bool = True) -> RebuildResult:
             if expected is None:
                 ConsentState.objects.filter(pk=row.pk).delete()
             elif row is None:
-                ConsentState.objects.create(contact_id=key[0], purpose_id=key[1], **_row_values(expected))
+                ConsentState.objects.create(
+                    contact_id=key[0], purpose_id=key[1], **_row_values(expected)
+                )
             else:
                 ConsentState.objects.filter(pk=row.pk).update(**_row_values(expected))
     return result

@@ -22,10 +22,16 @@ class Purpose(models.Model):
     )
     double_opt_in = models.BooleanField(_("double opt-in required"), default=True)
     retention_days = models.PositiveIntegerField(
-        _("retention (days)"), default=730, help_text=_("How long data is kept once the basis has ended.")
+        _("retention (days)"),
+        default=730,
+        help_text=_("How long data is kept once the basis has ended."),
     )
-    retention_reason_nl = models.CharField(_("reason for the retention (Dutch)"), max_length=300, blank=True)
-    retention_reason_en = models.CharField(_("reason for the retention (English)"), max_length=300, blank=True)
+    retention_reason_nl = models.CharField(
+        _("reason for the retention (Dutch)"), max_length=300, blank=True
+    )
+    retention_reason_en = models.CharField(
+        _("reason for the retention (English)"), max_length=300, blank=True
+    )
     is_active = models.BooleanField(_("in use"), default=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -122,7 +128,9 @@ class Suppression(models.Model):
 class ConsentState(models.Model):
     """Current consent of one contact for one purpose: what replaying the ledger gives."""
 
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="consent_states")
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="consent_states"
+    )
     purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="states")
     status = models.CharField(max_length=20, choices=[(s.value, s.value) for s in ConsentStatus])
     changed_at = models.DateTimeField()

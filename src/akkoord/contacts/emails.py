@@ -4,7 +4,6 @@ import hashlib
 import hmac
 
 import idna
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -25,7 +24,9 @@ def normalise_email(raw: str) -> str:
     if any(ch in candidate for ch in "\r\n\0"):
         raise ValidationError(_("An e-mail address cannot contain line breaks."), code="invalid")
     if len(candidate) > 254:
-        raise ValidationError(_("An e-mail address can be at most 254 characters long."), code="invalid")
+        raise ValidationError(
+            _("An e-mail address can be at most 254 characters long."), code="invalid"
+        )
     try:
         result = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as error:

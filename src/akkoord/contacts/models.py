@@ -34,7 +34,9 @@ class ContactField(models.Model):
     key = models.SlugField(_("key"), max_length=50, unique=True)
     label_nl = models.CharField(_("label (Dutch)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=10, choices=FieldKind.choices, default=FieldKind.TEXT)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=FieldKind.choices, default=FieldKind.TEXT
+    )
     category = models.CharField(_("data category"), max_length=20, choices=DataCategory.choices)
     max_length = models.PositiveIntegerField(_("maximum length"), default=200)
     editable_by_contact = models.BooleanField(_("the person may correct it"), default=True)
@@ -78,7 +80,9 @@ class Contact(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
-    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.NL)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.NL
+    )
     source_kind = models.CharField(_("source"), max_length=10, choices=SourceKind.choices)
     source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
     collected_from_person = models.BooleanField(
@@ -144,7 +148,9 @@ class Purchase(models.Model):
     objection_offered = models.BooleanField(
         _("the person was offered the chance to object to marketing at this sale"), default=False
     )
-    source_kind = models.CharField(max_length=10, choices=SourceKind.choices, default=SourceKind.STAFF)
+    source_kind = models.CharField(
+        max_length=10, choices=SourceKind.choices, default=SourceKind.STAFF
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -182,3 +188,11 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = _("activities")
+
+
+class ErasureLog(models.Model):
+    """An anonymous count of erasures: when, why, through which channel. No identity."""
+
+    erased_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.CharField(max_length=30)
+    via = models.CharField(max_length=30)

@@ -45,7 +45,10 @@ def _clean_line(name: str, value, max_length: int) -> str:
         raise ValidationError({name: _("Must not contain line breaks or control characters.")})
     if len(value) > max_length:
         raise ValidationError(
-            {name: _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(value)}}
+            {
+                name: _("At most %(max)d characters (this has %(n)d).")
+                % {"max": max_length, "n": len(value)}
+            }
         )
     return value
 
@@ -54,7 +57,11 @@ def clean_field_value(field: ContactField, value) -> str:
     """Validate one configured field; returns the stored (string) form."""
     if isinstance(value, date) and field.kind == FieldKind.DATE:
         return value.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool) and field.kind == FieldKind.NUMBER:
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and field.kind == FieldKind.NUMBER
+    ):
         value = str(value)
     text = _clean_line(field.key, value, field.max_length)
     if not text:
@@ -91,7 +98,9 @@ def clean_contact_data(data: dict, *, partial: bool = False) -> dict:
             cleaned[key] = fn()
         except ValidationError as error:
             for field_name, messages in error.message_dict.items():
-                errors.setdefault(field_name if field_name != "__all__" else key, []).extend(messages)
+                errors.setdefault(field_name if field_name != "__all__" else key, []).extend(
+                    messages
+                )
 
     if "email" in data or not partial:
         attempt("email", lambda: _clean_email(data.get("email")))
@@ -109,7 +118,8 @@ def clean_contact_data(data: dict, *, partial: bool = False) -> dict:
         field = active_fields.get(key)
         if field is None:
             errors.setdefault(f"fields.{key}", []).append(
-                _("This organisation does not store a field called %(key)s.") % {"key": str(key)[:50]}
+                _("This organisation does not store a field called %(key)s.")
+                % {"key": str(key)[:50]}
             )
             continue
         try:
@@ -133,7 +143,9 @@ def _clean_email(value) -> str:
 
 def _clean_language(value) -> str:
     if value not in Language.values:
-        raise ValidationError({"language": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Language.values)}})
+        raise ValidationError(
+            {"language": _("Choose one of: %(choices)s.") % {"choices": ", ".join(Language.values)}}
+        )
     return value
 
 
@@ -193,7 +205,9 @@ def register_contact(
         # Lost a race with another request registering the same address.
         if existing_ok:
             return Contact.objects.get(email=email), False
-        raise ValidationError({"email": _("A contact with this e-mail address already exists.")}) from None
+        raise ValidationError(
+            {"email": _("A contact with this e-mail address already exists.")}
+        ) from None
     return contact, True
 
 
@@ -221,7 +235,9 @@ def update_contact(contact: Contact, data: dict, *, actor: str, via: str = "staf
     changes: dict[str, list[str]] = {}
     if "email" in cleaned and cleaned["email"] != contact.email:
         if Contact.objects.filter(email=cleaned["email"]).exclude(pk=contact.pk).exists():
-            raise ValidationError({"email": _("A contact with this e-mail address already exists.")})
+            raise ValidationError(
+                {"email": _("A contact with this e-mail address already exists.")}
+            )
         changes["email"] = [contact.email, cleaned["email"]]
     for key in (*CORE_FIELDS, "language"):
         if key in cleaned and cleaned[key] != getattr(contact, key):
@@ -241,7 +257,9 @@ def update_contact(contact: Contact, data: dict, *, actor: str, via: str = "staf
             elif not key.startswith("fields."):
                 setattr(contact, key, new)
         contact.save()
-        _write_field_values(contact, {k: v for k, v in new_fields.items() if f"fields.{k}" in changes})
+        _write_field_values(
+            contact, {k: v for k, v in new_fields.items() if f"fields.{k}" in changes}
+        )
         Activity.objects.create(
             contact=contact,
             kind=ActivityKind.CHANGED,

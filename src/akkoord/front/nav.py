@@ -26,5 +26,11 @@ def nav_items(request) -> list[dict]:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label, "active": request.path.startswith(url) and url != "/" or request.path == url})
+        items.append(
+            {
+                "url": url,
+                "label": label,
+                "active": request.path.startswith(url) and url != "/" or request.path == url,
+            }
+        )
     return items

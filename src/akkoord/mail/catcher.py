@@ -18,7 +18,9 @@ class _StoreHandler:
         from asgiref.sync import sync_to_async
 
         await sync_to_async(_store, thread_sensitive=False)(
-            envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content
+            envelope.mail_from,
+            list(envelope.rcpt_tos),
+            envelope.original_content or envelope.content,
         )
         return "250 Message accepted for delivery"
 

@@ -17,15 +17,22 @@ class Organisation(models.Model):
     contact_email = models.EmailField(_("contact e-mail for privacy questions"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     website = models.URLField(_("website"), blank=True)
-    chamber_of_commerce = models.CharField(_("Chamber of Commerce number (KvK)"), max_length=20, blank=True)
+    chamber_of_commerce = models.CharField(
+        _("Chamber of Commerce number (KvK)"), max_length=20, blank=True
+    )
     default_language = models.CharField(
-        _("default language"), max_length=5, choices=[("nl", "Nederlands"), ("en", "English")], default="nl"
+        _("default language"),
+        max_length=5,
+        choices=[("nl", "Nederlands"), ("en", "English")],
+        default="nl",
     )
     customer_relationship_months = models.PositiveIntegerField(
         _("months a customer counts as a customer after the last purchase"),
         default=24,
         validators=[MinValueValidator(1), MaxValueValidator(120)],
-        help_text=_("Soft opt-in: how long after the last purchase similar products may be mailed."),
+        help_text=_(
+            "Soft opt-in: how long after the last purchase similar products may be mailed."
+        ),
     )
     privacy_statement_url = models.URLField(
         _("privacy statement URL"),

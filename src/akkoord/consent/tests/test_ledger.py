@@ -20,8 +20,14 @@ def grant(contact, purpose, **kwargs):
 
 def test_events_form_a_chain_that_verifies(contact, newsletter, product_updates):
     first = grant(contact, newsletter)
-    record_event(contact, newsletter, EventKind.CONFIRMED, channel="form", confirms_seq=first.seq,
-                 proof={"ip": "192.0.2.1"})
+    record_event(
+        contact,
+        newsletter,
+        EventKind.CONFIRMED,
+        channel="form",
+        confirms_seq=first.seq,
+        proof={"ip": "192.0.2.1"},
+    )
     grant(contact, product_updates)
     record_event(contact, None, EventKind.OBJECTED, channel="centre", proof={"ip": "192.0.2.1"})
     result = verify_ledger()
