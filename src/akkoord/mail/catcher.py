@@ -11,6 +11,9 @@ import logging
 from aiosmtpd.controller import Controller
 
 logger = logging.getLogger(__name__)
+# aiosmtpd logs every connection with the peer's address at INFO; keep
+# addresses out of the logs.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _StoreHandler:
