@@ -1,0 +1,656 @@
+"""Importing contacts with their consent proof from CSV or XLSX files.
+
+How a row becomes ledger events (purpose chosen for the import, or the row's
+``purposes`` column):
+
+* opt-in time (and IP) in the file -> ``GRANTED`` with proof
+  ``{file, row, optin_time, optin_ip, confirm_time, confirm_ip}``, occurring at
+  the opt-in time; a confirm time -> a ``CONFIRMED`` event at that time.
+* no proof in the file -> ``UNPROVEN``: recorded, but only a re-permission mail
+  may be sent on it (DOMAIN §3).
+* status unsubscribed / blocklisted -> ``WITHDRAWN``; cleaned / bounced -> the
+  contact is marked hard-bounced.
+
+Safety rules:
+
+* Every row is validated; each problem is reported by row and column.
+* The whole import runs in one transaction: with problems, nothing is kept
+  unless the staff user chose "import the valid rows, report the rest"
+  (``valid_only``). A dry run always rolls back. (The ledger head stays locked
+  for the duration: other consent writes wait.)
+* Addresses on the suppression list (erased people) are skipped: an import
+  never brings them back, and never records a confirmation for them.
+* Existing contacts are left as they are; they get the import's consent only
+  if they have no consent history for that purpose yet and did not object
+  (the ledger is ordered by arrival, so an old file must not overrule a later
+  withdrawal).
+* The file is streamed in chunks, so memory stays flat for any number of rows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from akkoord.consent.models import Channel, ConsentState, Purpose, Suppression
+from akkoord.consent.rules import EventKind
+from akkoord.contacts.emails import email_hash, normalise_email
+from akkoord.contacts.models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    ContactField,
+    ContactFieldValue,
+    FieldKind,
+    Language,
+    SourceKind,
+)
+from akkoord.contacts.services import CORE_FIELDS, clean_field_value
+from akkoord.contacts.signals import contact_registered
+from akkoord.transfer import formats
+from akkoord.transfer.ledger_batch import PendingEvent, append_events
+from akkoord.transfer.reading import Source, SourceRow
+
+MAX_REPORTED = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%Y-%m-%d",
+)
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = _("row %(row)d") % {"row": self.row}
+        if self.column:
+            where += ", " + _("column %(column)s") % {"column": self.column}
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    file: str
+    format: str
+    purpose_key: str
+    valid_only: bool = False
+    dry_run: bool = False
+    rows: int = 0
+    created: int = 0
+    consent_added_to_existing: int = 0
+    existing_unchanged: int = 0
+    suppressed_skipped: int = 0
+    events: int = 0
+    unproven: int = 0
+    proven: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+    seconds: float = 0.0
+
+    def add_problem(self, problem: Problem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(problem)
+
+    @property
+    def rows_with_problems(self) -> int:
+        return len({p.row for p in self.problems})
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k != "problems"}
+        data["problems"] = [p.__dict__ for p in self.problems]
+        return data
+
+
+@dataclass
+class _Row:
+    number: int
+    email: str
+    data: dict
+    fields: dict
+    purposes: list[Purpose]
+    optin_time: datetime | None = None
+    optin_ip: str = ""
+    confirm_time: datetime | None = None
+    confirm_ip: str = ""
+    status: str = ""
+    unsub_time: datetime | None = None
+
+
+class ImportError_(ValueError):
+    """The import cannot start (bad purpose, bad mapping): a usage problem."""
+
+
+# --- parsing one row ----------------------------------------------------------
+
+
+def parse_time(value) -> datetime:
+    """A time from a file: ISO 8601 or the formats the known exports use; naive = UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        moment = None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for pattern in _DATE_FORMATS:
+                try:
+                    moment = datetime.strptime(text, pattern)
+                    break
+                except ValueError:
+                    continue
+        if moment is None:
+            raise ValueError(
+                _("%(value)s is not a date and time (use YYYY-MM-DD HH:MM:SS).")
+                % {"value": text[:40]}
+            )
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=UTC)
+    if moment > timezone.now() + timedelta(days=1):
+        raise ValueError(_("This time lies in the future."))
+    if moment.year < 1990:
+        raise ValueError(_("This time is implausibly early."))
+    return moment
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean_text(value, max_length: int) -> str:
+    """A text cell: no control characters, no formulas, not too long."""
+    raw = _text(value)
+    if raw.startswith(FORMULA_START) and raw.strip():
+        raise ValueError(
+            _("This cell starts with %(char)r and would run as a formula in a spreadsheet.")
+            % {"char": raw[0]}
+        )
+    text = raw.strip()
+    if _CONTROL.search(text):
+        raise ValueError(_("Must not contain line breaks, tabs or control characters."))
+    if len(text) > max_length:
+        raise ValueError(
+            _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(text)}
+        )
+    return text
+
+
+def _clean_language(value) -> str:
+    text = _text(value).strip().lower().replace("-", "_")
+    if not text:
+        return Language.NL
+    code = text.split("_")[0]
+    aliases = {"dutch": "nl", "nederlands": "nl", "english": "en", "engels": "en"}
+    code = aliases.get(code, code)
+    if code not in Language.values:
+        raise ValueError(
+            _("Unknown language %(value)s; Akkoord knows: %(choices)s.")
+            % {"value": text[:20], "choices": ", ".join(Language.values)}
+        )
+    return code
+
+
+def _clean_ip(value) -> str:
+    text = _text(value).strip()
+    if not text:
+        return ""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(_("%(value)s is not an IP address.") % {"value": text[:45]}) from None
+
+
+class RowParser:
+    """Turns the cells of one row into a validated ``_Row`` or problems."""
+
+    def __init__(self, header, mapping, purpose, purposes_by_key, fields_by_key):
+        self.columns = [
+            (index, column, mapping.get(column, "ignore")) for index, column in enumerate(header)
+        ]
+        self.columns = [c for c in self.columns if c[2] != "ignore"]
+        self.purpose = purpose
+        self.purposes_by_key = purposes_by_key
+        self.fields_by_key = fields_by_key
+
+    def parse(self, source_row: SourceRow) -> tuple[_Row | None, list[Problem]]:
+        number = source_row.number
+        problems = [Problem(number, "", message) for message in source_row.problems]
+        if problems:
+            return None, problems
+        row = _Row(number, "", {}, {}, [self.purpose] if self.purpose else [])
+        cells = source_row.cells
+        for index, column, target in self.columns:
+            value = cells[index] if index < len(cells) else ""
+            try:
+                self._apply(row, target, value)
+            except ValidationError as error:
+                problems.append(Problem(number, column, " ".join(error.messages)))
+            except ValueError as error:
+                problems.append(Problem(number, column, str(error)))
+        if not problems:
+            problems.extend(self._cross_checks(row))
+        if not row.purposes and not problems:
+            problems.append(Problem(number, "", _("No purpose for this row.")))
+        return (None if problems else row), problems
+
+    def _apply(self, row: _Row, target: str, value) -> None:
+        if target == "email":
+            row.email = normalise_email(_text(value))
+        elif target in CORE_FIELDS:
+            row.data[target] = _clean_text(value, CORE_FIELDS[target])
+        elif target == "name":
+            first, _sep, last = _clean_text(value, 250).partition(" ")
+            row.data["first_name"] = _clean_text(first, CORE_FIELDS["first_name"])
+            row.data["last_name"] = _clean_text(last.strip(), CORE_FIELDS["last_name"])
+        elif target == "language":
+            row.data["language"] = _clean_language(value)
+        elif target.startswith("fields."):
+            contact_field = self.fields_by_key[target.removeprefix("fields.")]
+            if contact_field.kind == FieldKind.TEXT:
+                text = _clean_text(value, contact_field.max_length)
+            else:
+                text = value
+            cleaned = clean_field_value(contact_field, text)
+            if cleaned:
+                row.fields[contact_field.key] = cleaned
+        elif target in ("optin_time", "confirm_time", "unsub_time"):
+            if _text(value).strip():
+                setattr(row, target, parse_time(value))
+        elif target in ("optin_ip", "confirm_ip"):
+            setattr(row, target, _clean_ip(value))
+        elif target == "status":
+            status = _text(value).strip().lower()
+            if status not in formats.SUBSCRIBED | formats.UNSUBSCRIBED | formats.BOUNCED:
+                raise ValueError(
+                    _("Unknown subscription status %(value)s.") % {"value": status[:30]}
+                )
+            row.status = status
+        elif target == "purposes":
+            keys = [k.strip() for k in re.split(r"[,;|]", _text(value)) if k.strip()]
+            unknown = [k for k in keys if k not in self.purposes_by_key]
+            if unknown:
+                raise ValueError(
+                    _("Unknown purpose %(keys)s; known purposes: %(choices)s.")
+                    % {"keys": ", ".join(unknown)[:100], "choices": ", ".join(self.purposes_by_key)}
+                )
+            if keys:
+                row.purposes = [self.purposes_by_key[k] for k in keys]
+
+    def _cross_checks(self, row: _Row) -> list[Problem]:
+        problems = []
+        column_of = {target: column for _i, column, target in self.columns}
+        if row.optin_time and row.confirm_time and row.confirm_time < row.optin_time:
+            problems.append(
+                Problem(
+                    row.number,
+                    column_of.get("confirm_time", ""),
+                    _("The confirmation lies before the opt-in."),
+                )
+            )
+        if row.optin_ip and not (row.optin_time or row.confirm_time):
+            problems.append(
+                Problem(
+                    row.number,
+                    column_of.get("optin_time", column_of.get("optin_ip", "")),
+                    _("An opt-in IP address without an opt-in time is no proof; add the time."),
+                )
+            )
+        return problems
+
+
+# --- writing ------------------------------------------------------------------
+
+
+@dataclass
+class ImportRun:
+    """One import: options, caches, and the state that spans chunks."""
+
+    source: Source
+    mapping: dict[str, str]
+    purpose: Purpose | None
+    format: str = "csv"
+    valid_only: bool = False
+    dry_run: bool = False
+    actor: str = ""
+    chunk_size: int = 2000
+    progress: Callable[[int, int, int | None], None] | None = None
+
+
+def prepare(
+    source: Source,
+    *,
+    purpose_key: str | None,
+    fmt: str = "auto",
+    mapping: dict[str, str] | None = None,
+) -> tuple[Purpose | None, dict[str, str], str]:
+    """Check the purpose and the mapping before anything is read; ImportError_ if unusable."""
+    purpose = None
+    if purpose_key:
+        purpose = Purpose.objects.filter(key=purpose_key, is_active=True).first()
+        if purpose is None:
+            known = ", ".join(Purpose.objects.filter(is_active=True).values_list("key", flat=True))
+            raise ImportError_(
+                _("There is no purpose %(key)s. Known purposes: %(known)s.")
+                % {"key": purpose_key[:50], "known": known or "-"}
+            )
+    if fmt not in formats.FORMATS:
+        raise ImportError_(_("Unknown format %(fmt)s.") % {"fmt": fmt[:20]})
+    if fmt == "auto":
+        fmt = formats.detect_format(source.header)
+    field_keys = list(ContactField.objects.filter(is_active=True).values_list("key", flat=True))
+    full = formats.suggest_mapping(source.header, fmt, field_keys)
+    if mapping:
+        full.update(mapping)
+    try:
+        formats.check_mapping(full, source.header, field_keys)
+    except formats.MappingError as error:
+        raise ImportError_(str(error)) from None
+    if purpose is None and "purposes" not in full.values():
+        raise ImportError_(_("Choose a purpose for the import (or map a purposes column)."))
+    return purpose, full, fmt
+
+
+def run_import(run: ImportRun) -> ImportReport:
+    """Validate and write the file; see the module docstring for the rules."""
+    started = time.monotonic()
+    report = ImportReport(
+        file=run.source.name,
+        format=run.format,
+        purpose_key=run.purpose.key if run.purpose else "",
+        valid_only=run.valid_only,
+        dry_run=run.dry_run,
+    )
+    purposes_by_key = {p.key: p for p in Purpose.objects.filter(is_active=True)}
+    fields_by_key = {f.key: f for f in ContactField.objects.filter(is_active=True)}
+    parser = RowParser(run.source.header, run.mapping, run.purpose, purposes_by_key, fields_by_key)
+    with transaction.atomic():
+        writer = _ChunkWriter(run, report)
+        chunk: list[_Row] = []
+        for source_row in run.source.rows:
+            report.rows += 1
+            row, problems = parser.parse(source_row)
+            for problem in problems:
+                report.add_problem(problem)
+            if row is not None:
+                chunk.append(row)
+            if len(chunk) >= run.chunk_size:
+                writer.write(chunk)
+                chunk = []
+                _progress(run, report)
+        writer.write(chunk)
+        _progress(run, report)
+        keep = not run.dry_run and (run.valid_only or report.problem_count == 0)
+        if keep:
+            report.committed = True
+            start_pk, label = writer.start_pk, writer.label
+            transaction.on_commit(lambda: _announce_new_contacts(start_pk, label))
+        else:
+            transaction.set_rollback(True)
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _progress(run: ImportRun, report: ImportReport) -> None:
+    if run.progress is not None:
+        run.progress(report.rows, run.source.position(), run.source.size)
+
+
+def _announce_new_contacts(start_pk: int, label: str) -> None:
+    """Send ``contact_registered`` for each new contact, after commit, streamed
+    from the database so that memory stays flat for large imports."""
+    new = Contact.objects.filter(
+        pk__gt=start_pk, source_kind=SourceKind.IMPORT, source_detail=label
+    ).order_by("pk")
+    for contact in new.iterator(chunk_size=2000):
+        contact_registered.send(Contact, contact=contact, channel=str(SourceKind.IMPORT))
+
+
+class _ChunkWriter:
+    def __init__(self, run: ImportRun, report: ImportReport):
+        self.run = run
+        self.report = report
+        self.label = run.source.name[:200]
+        self.start_pk = Contact.objects.aggregate(top=Max("pk"))["top"] or 0
+        self.actor = run.actor[:200]
+
+    def write(self, rows: list[_Row]) -> None:
+        if not rows:
+            return
+        rows = self._without_duplicates(rows)
+        by_email = {row.email: row for row in rows}
+        hashes = {email: email_hash(email) for email in by_email}
+        suppressed = set(
+            Suppression.objects.filter(email_hash__in=hashes.values()).values_list(
+                "email_hash", flat=True
+            )
+        )
+        existing = {
+            c.email: c
+            for c in Contact.objects.filter(email__in=list(by_email)).only(
+                "pk", "email", "ledger_key", "objected_at", "source_kind", "source_detail"
+            )
+        }
+        new_rows, pending_for_existing = [], []
+        for row in rows:
+            if hashes[row.email] in suppressed:
+                self.report.suppressed_skipped += 1
+                continue
+            contact = existing.get(row.email)
+            if contact is None:
+                new_rows.append(row)
+            elif self._made_by_this_run(contact):
+                self.report.add_problem(
+                    Problem(
+                        row.number,
+                        self._email_column(),
+                        _("This address appears earlier in the file."),
+                    )
+                )
+            else:
+                pending_for_existing.append((contact, row))
+        contacts = self._create_contacts(new_rows, hashes)
+        pending: list[PendingEvent] = []
+        for contact, row in zip(contacts, new_rows, strict=True):
+            pending.extend(self._events(contact, row, row.purposes))
+        pending.extend(self._events_for_existing(pending_for_existing))
+        append_events(pending)
+        self.report.events += len(pending)
+
+    def _email_column(self) -> str:
+        return next((c for c, t in self.run.mapping.items() if t == "email"), "")
+
+    def _without_duplicates(self, rows: list[_Row]) -> list[_Row]:
+        seen, unique = set(), []
+        for row in rows:
+            if row.email in seen:
+                self.report.add_problem(
+                    Problem(
+                        row.number,
+                        self._email_column(),
+                        _("This address appears earlier in the file."),
+                    )
+                )
+                continue
+            seen.add(row.email)
+            unique.append(row)
+        return unique
+
+    def _made_by_this_run(self, contact: Contact) -> bool:
+        return (
+            contact.pk > self.start_pk
+            and contact.source_kind == SourceKind.IMPORT
+            and contact.source_detail == self.label
+        )
+
+    def _create_contacts(self, rows: list[_Row], hashes: dict) -> list[Contact]:
+        now = timezone.now()
+        contacts = [
+            Contact(
+                email=row.email,
+                email_hash=hashes[row.email],
+                first_name=row.data.get("first_name", ""),
+                last_name=row.data.get("last_name", ""),
+                organisation_name=row.data.get("organisation_name", ""),
+                language=row.data.get("language", Language.NL),
+                source_kind=SourceKind.IMPORT,
+                source_detail=self.label,
+                collected_from_person=False,
+                created_at=now,
+                hard_bounced_at=(row.unsub_time or now) if row.status in formats.BOUNCED else None,
+            )
+            for row in rows
+        ]
+        Contact.objects.bulk_create(contacts)
+        if contacts and contacts[0].pk is None:  # backends without RETURNING
+            pks = dict(
+                Contact.objects.filter(email__in=[c.email for c in contacts]).values_list(
+                    "email", "pk"
+                )
+            )
+            for contact in contacts:
+                contact.pk = pks[contact.email]
+        self.report.created += len(contacts)
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    contact=contact,
+                    kind=ActivityKind.CREATED,
+                    occurred_at=now,
+                    actor=self.actor,
+                    summary="registered",
+                    data={
+                        "source": SourceKind.IMPORT.value,
+                        "detail": self.label,
+                        "row": row.number,
+                    },
+                )
+                for contact, row in zip(contacts, rows, strict=True)
+            ]
+        )
+        fields = {f.key: f for f in ContactField.objects.filter(is_active=True)}
+        ContactFieldValue.objects.bulk_create(
+            [
+                ContactFieldValue(contact=contact, field=fields[key], value=value)
+                for contact, row in zip(contacts, rows, strict=True)
+                for key, value in row.fields.items()
+            ]
+        )
+        return contacts
+
+    def _events_for_existing(self, pairs) -> list[PendingEvent]:
+        if not pairs:
+            return []
+        states = set(
+            ConsentState.objects.filter(contact__in=[c for c, _r in pairs]).values_list(
+                "contact_id", "purpose_id"
+            )
+        )
+        pending = []
+        for contact, row in pairs:
+            purposes = [p for p in row.purposes if (contact.pk, p.pk) not in states]
+            if contact.objected_at is not None or not purposes:
+                self.report.existing_unchanged += 1
+                continue
+            self.report.consent_added_to_existing += 1
+            pending.extend(self._events(contact, row, purposes))
+        return pending
+
+    def _events(self, contact: Contact, row: _Row, purposes: list[Purpose]) -> list[PendingEvent]:
+        events = []
+        optin_time = row.optin_time or row.confirm_time
+        common = {
+            "channel": Channel.IMPORT.value,
+            "channel_ref": self.label,
+            "actor": self.actor,
+        }
+        for purpose in purposes:
+            if optin_time is None:
+                self.report.unproven += 1
+                events.append(
+                    PendingEvent(
+                        contact,
+                        purpose,
+                        EventKind.UNPROVEN,
+                        timezone.now(),
+                        {"file": self.label, "row": row.number, "format": self.run.format},
+                        **common,
+                    )
+                )
+            else:
+                self.report.proven += 1
+                proof = {
+                    "file": self.label,
+                    "row": row.number,
+                    "format": self.run.format,
+                    "optin_time": optin_time.isoformat(),
+                    "optin_ip": row.optin_ip,
+                    "confirm_time": row.confirm_time.isoformat() if row.confirm_time else "",
+                    "confirm_ip": row.confirm_ip,
+                }
+                grant = PendingEvent(
+                    contact,
+                    purpose,
+                    EventKind.GRANTED,
+                    optin_time,
+                    proof,
+                    needs_confirmation=purpose.double_opt_in or row.confirm_time is not None,
+                    **common,
+                )
+                events.append(grant)
+                if row.confirm_time is not None:
+                    events.append(
+                        PendingEvent(
+                            contact,
+                            purpose,
+                            EventKind.CONFIRMED,
+                            row.confirm_time,
+                            {
+                                "file": self.label,
+                                "row": row.number,
+                                "confirm_time": row.confirm_time.isoformat(),
+                                "confirm_ip": row.confirm_ip,
+                            },
+                            confirms=grant,
+                            **common,
+                        )
+                    )
+            if row.status in formats.UNSUBSCRIBED:
+                events.append(
+                    PendingEvent(
+                        contact,
+                        purpose,
+                        EventKind.WITHDRAWN,
+                        row.unsub_time or timezone.now(),
+                        {"file": self.label, "row": row.number, "status": row.status},
+                        **common,
+                    )
+                )
+        return events
