@@ -1,5 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CentreConfig(AppConfig):
     name = "akkoord.centre"
+    verbose_name = _("Customer centre")
+
+    def ready(self):
+        # Registers the eraser for this app's rows (contacts.erasure).
+        from akkoord.centre import requests  # noqa: F401
