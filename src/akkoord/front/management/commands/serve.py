@@ -148,7 +148,11 @@ class Command(BaseCommand):
                 from akkoord.front.demo import create_demo
 
                 self.stdout.write("Creating the demo organisation...")
-                self.stdout.write(create_demo().describe(base_url))
+                try:
+                    sign_in = create_demo()
+                except RuntimeError as error:
+                    raise CommandError(str(error)) from None
+                self.stdout.write(sign_in.describe(base_url))
             worker, worker_line = self._start_worker(no_worker)
             self._print_startup(base_url, mail_line, worker_line)
             previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)

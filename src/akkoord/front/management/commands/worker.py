@@ -50,7 +50,8 @@ class Heartbeat(threading.Thread):
     def stop(self) -> None:
         """Stop beating and remove the row, so /healthz stops saying "ok" at once."""
         self.stopping.set()
-        self.join(timeout=self.interval + 5)
+        if self.ident is not None:
+            self.join(timeout=self.interval + 5)
         try:
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         except Exception:  # noqa: BLE001 - best effort on the way out
