@@ -1,0 +1,10 @@
+"""Background work of the privacy confirmation."""
+
+from django_tasks import task
+
+
+@task()
+def send_privacy_confirmation_task(contact_id: int, channel: str) -> bool:
+    from akkoord.notices.services import send_automatically
+
+    return send_automatically(contact_id, channel)
