@@ -1,0 +1,445 @@
+"""The sending pipeline: claim a batch, re-check, render, sign, send, record.
+
+Several workers (processes, on one or many machines) may work on one campaign.
+Each claims a batch of queued delivery rows with a conditional UPDATE
+(queued -> sending, with its claim token); on PostgreSQL the ids are selected
+``FOR UPDATE SKIP LOCKED`` so workers never wait for or take each other's rows;
+on SQLite every transaction takes the write lock first (IMMEDIATE), so select
+and update in one transaction are enough.
+
+Crash safety: a row is marked *sent* right after the SMTP server accepted the
+message, in groups of at most ``commit_every`` messages. A worker killed at any
+point leaves rows in *sending*; once their lease runs out another worker (or
+the restarted one) queues them again. The only duplicates possible are the
+messages accepted but not yet recorded: at most ``commit_every`` per worker
+and crash. A restored backup is safe in the same way for rows that were
+recorded as sent in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from akkoord.campaigns.dkimsign import Signer
+from akkoord.campaigns.messenger import DeliveryError, Messenger
+from akkoord.campaigns.models import (
+    PERIOD_SECONDS,
+    Campaign,
+    CampaignBody,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+)
+from akkoord.campaigns.rendering import (
+    CompiledMail,
+    Recipient,
+    build_message,
+    recipient_context,
+    repermission_token,
+    repermission_urls,
+    unsubscribe_token,
+    unsubscribe_url,
+)
+from akkoord.consent import audiences
+from akkoord.consent.rules import ALLOWING_REASONS, MailClass, Reason
+from akkoord.contacts.models import Activity, ActivityKind, Contact
+from akkoord.organisation.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+RETRY_BASE_SECONDS = 60
+HARD_BOUNCE_CODES = {550, 551, 553}
+
+
+@dataclass
+class WorkerStats:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    batches: int = 0
+    stopped_because: str = ""
+
+
+@dataclass
+class _Pending:
+    sent: list[tuple] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    retry: list[tuple[int, int, str]] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    bounced: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.sent) + len(self.skipped) + len(self.retry) + len(self.failed)
+
+
+class CampaignSender:
+    """Everything compiled once per campaign: templates, signer, engine arguments."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        organisation = Organisation.current()
+        self.customer_months = organisation.customer_relationship_months
+        domain = campaign.sending_domain
+        self.signer = Signer(domain.domain, domain.selector, domain.private_key_pem)
+        self.domain = domain.domain
+        self.bodies = {
+            body.language: body for body in CampaignBody.objects.filter(campaign=campaign)
+        }
+        self.compiled = {
+            language: CompiledMail(
+                subject=body.subject,
+                html=body.html,
+                text=body.text,
+                language=language,
+                organisation=organisation,
+                from_name=campaign.from_name,
+            )
+            for language, body in self.bodies.items()
+        }
+        self.mail_class = MailClass(campaign.mail_class)
+        self.list_id = f"<campaign-{campaign.pk}.{domain.domain}>"
+
+    def render(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
+        """The signed message for one contact; returns (bytes, message id, subject)."""
+        links = {}
+        unsubscribe = unsubscribe_url(unsubscribe_token(contact, self.campaign))
+        links["unsubscribe_url"] = unsubscribe
+        if self.campaign.is_repermission:
+            links["yes_url"], links["no_url"] = repermission_urls(
+                repermission_token(contact, self.campaign)
+            )
+        recipient = Recipient(
+            email=contact.email,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            organisation_name=contact.organisation_name,
+            ledger_key=contact.ledger_key,
+        )
+        compiled = self.compiled[language]
+        subject, text, html = compiled.render(recipient_context(recipient, links))
+        raw, message_id = build_message(
+            from_name=self.campaign.from_name,
+            from_address=self.campaign.from_address,
+            to=contact.email,
+            subject=subject,
+            text=text,
+            html=html,
+            domain=self.domain,
+            list_unsubscribe=unsubscribe,
+            list_id=self.list_id,
+        )
+        return self.signer.sign(raw), message_id, subject
+
+    def decisions(self, contact_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+        """The engine's verdict for each contact now, in one query."""
+        rows = audiences.with_decisions(
+            self.campaign.purpose,
+            self.mail_class,
+            self.campaign.audience_value,
+            today=timezone.localdate(),
+            customer_months=self.customer_months,
+            contacts=Contact.objects.filter(pk__in=contact_ids),
+        ).values_list("pk", "reason", "c_grant_seq")
+        return {pk: (reason, seq) for pk, reason, seq in rows}
+
+
+def claim(campaign_id: int, token: str, limit: int, *, lease_seconds: float) -> list[int]:
+    """Take up to ``limit`` rows for this worker; also re-queues rows of dead workers."""
+    if limit <= 0:
+        return []
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    with transaction.atomic():
+        ids = _select_ids(
+            Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED)
+            .filter(due)
+            .order_by("id"),
+            limit,
+        )
+        if len(ids) < limit:
+            stale = now - timedelta(seconds=lease_seconds)
+            ids += _select_ids(
+                Delivery.objects.filter(
+                    campaign_id=campaign_id, status=DeliveryStatus.SENDING, claimed_at__lt=stale
+                ).order_by("id"),
+                limit - len(ids),
+            )
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(
+                status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now
+            )
+    return ids
+
+
+def _select_ids(queryset, limit: int) -> list[int]:
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset.values_list("id", flat=True)[:limit])
+
+
+def release(campaign_id: int, token: str) -> int:
+    """Give back rows this worker claimed but did not send (pause, stop)."""
+    return Delivery.objects.filter(
+        campaign_id=campaign_id, claim_token=token, status=DeliveryStatus.SENDING
+    ).update(status=DeliveryStatus.QUEUED, claim_token="", claimed_at=None)
+
+
+def allowance(campaign: Campaign, wanted: int) -> tuple[int, float]:
+    """How many messages the throttle allows now, and how long to wait if none."""
+    if not campaign.rate_limit:
+        return wanted, 0.0
+    period = PERIOD_SECONDS[campaign.rate_period]
+    since = timezone.now() - timedelta(seconds=period)
+    used = Delivery.objects.filter(
+        Q(status=DeliveryStatus.SENT, sent_at__gte=since) | Q(status=DeliveryStatus.SENDING),
+        campaign=campaign,
+    ).count()
+    left = campaign.rate_limit - used
+    if left <= 0:
+        return 0, min(period / max(campaign.rate_limit, 1), 5.0)
+    return min(wanted, left), 0.0
+
+
+def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, token: str) -> None:
+    """Record results in one transaction, and extend the lease of the rest of the batch."""
+    if not len(pending):
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        if pending.sent:
+            updates = [
+                Delivery(
+                    pk=pk,
+                    status=DeliveryStatus.SENT,
+                    sent_at=at,
+                    message_id=message_id,
+                    basis=basis,
+                    reason=reason,
+                    consent_seq=seq,
+                    attempts=attempts,
+                    claim_token="",
+                )
+                for pk, at, message_id, basis, reason, seq, attempts, _contact, _lang, _subj in (
+                    pending.sent
+                )
+            ]
+            Delivery.objects.bulk_update(
+                updates,
+                [
+                    "status",
+                    "sent_at",
+                    "message_id",
+                    "basis",
+                    "reason",
+                    "consent_seq",
+                    "attempts",
+                    "claim_token",
+                ],
+            )
+            Activity.objects.bulk_create(
+                [
+                    Activity(
+                        contact_id=contact_id,
+                        kind=ActivityKind.MAIL,
+                        occurred_at=at,
+                        actor=f"campaign:{campaign.pk}",
+                        summary=subject[:300],
+                        data={
+                            "class": campaign.mail_class,
+                            "campaign": campaign.pk,
+                            "body": sender.bodies[language].pk,
+                            "language": language,
+                            "basis": basis,
+                            "consent_seq": seq,
+                            "message_id": message_id,
+                        },
+                    )
+                    for _pk, at, message_id, basis, _reason, seq, _att, contact_id, language, subject in (
+                        pending.sent
+                    )
+                ]
+            )
+        for pk, reason in pending.skipped:
+            Delivery.objects.filter(pk=pk).update(
+                status=DeliveryStatus.SKIPPED, skip_reason=reason[:30], claim_token=""
+            )
+        for pk, attempts, reply in pending.retry:
+            Delivery.objects.filter(pk=pk).update(
+                status=DeliveryStatus.QUEUED,
+                attempts=attempts,
+                smtp_reply=reply,
+                claim_token="",
+                next_attempt_at=now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (attempts - 1)),
+            )
+        for pk, reply in pending.failed:
+            Delivery.objects.filter(pk=pk).update(
+                status=DeliveryStatus.FAILED, smtp_reply=reply, claim_token=""
+            )
+        if pending.bounced:
+            Contact.objects.filter(pk__in=pending.bounced, hard_bounced_at__isnull=True).update(
+                hard_bounced_at=now
+            )
+        Delivery.objects.filter(
+            campaign=campaign, claim_token=token, status=DeliveryStatus.SENDING
+        ).update(claimed_at=now)
+    pending.__init__()
+
+
+def _still_sending(campaign_id: int) -> bool:
+    status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+    return status == CampaignStatus.SENDING
+
+
+def finish_if_done(campaign_id: int) -> bool:
+    open_rows = Delivery.objects.filter(
+        campaign_id=campaign_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+    ).exists()
+    if open_rows:
+        return False
+    Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).update(
+        status=CampaignStatus.FINISHED, finished_at=timezone.now()
+    )
+    return True
+
+
+def run_worker(
+    campaign_id: int,
+    messenger: Messenger,
+    *,
+    batch_size: int = 100,
+    commit_every: int = 10,
+    lease_seconds: float = 120.0,
+    idle_wait: float = 0.5,
+    max_idle_seconds: float | None = None,
+    on_sent: Callable[[int], None] | None = None,
+) -> WorkerStats:
+    """Send a campaign until it is finished, paused or cancelled.
+
+    ``commit_every`` bounds the messages accepted by the server but not yet
+    recorded (the most a crash can duplicate). ``max_idle_seconds`` makes the
+    worker give up waiting for retries due later (a task can be re-enqueued).
+    """
+    token = uuid.uuid4().hex
+    stats = WorkerStats()
+    campaign = Campaign.objects.select_related("sending_domain", "purpose", "template").get(
+        pk=campaign_id
+    )
+    sender = CampaignSender(campaign)
+    pending = _Pending()
+    idle_since = None
+    try:
+        while True:
+            if not _still_sending(campaign_id):
+                stats.stopped_because = "not sending"
+                break
+            limit, wait = allowance(campaign, batch_size)
+            if limit == 0:
+                time.sleep(wait)
+                continue
+            ids = claim(campaign_id, token, limit, lease_seconds=lease_seconds)
+            if not ids:
+                if finish_if_done(campaign_id):
+                    stats.stopped_because = "finished"
+                    break
+                idle_since = idle_since or time.monotonic()
+                if (
+                    max_idle_seconds is not None
+                    and time.monotonic() - idle_since > max_idle_seconds
+                ):
+                    stats.stopped_because = "waiting for retries"
+                    break
+                time.sleep(_idle_wait(campaign_id, idle_wait))
+                continue
+            idle_since = None
+            stats.batches += 1
+            if not _send_batch(
+                campaign, sender, messenger, ids, token, pending, stats, commit_every, on_sent
+            ):
+                stats.stopped_because = "not sending"
+                break
+    finally:
+        _flush(campaign, sender, pending, token)
+        release(campaign_id, token)
+        messenger.close()
+    return stats
+
+
+def _idle_wait(campaign_id: int, default: float) -> float:
+    next_due = Delivery.objects.filter(
+        campaign_id=campaign_id, status=DeliveryStatus.QUEUED
+    ).aggregate(next_due=Min("next_attempt_at"))["next_due"]
+    if next_due is None:
+        return default
+    return max(0.05, min((next_due - timezone.now()).total_seconds(), 5.0))
+
+
+def _send_batch(campaign, sender, messenger, ids, token, pending, stats, commit_every, on_sent):
+    rows = list(
+        Delivery.objects.filter(pk__in=ids).values_list("pk", "contact_id", "language", "attempts")
+    )
+    contact_ids = [row[1] for row in rows if row[1] is not None]
+    contacts = Contact.objects.only(
+        "pk", "email", "first_name", "last_name", "organisation_name", "ledger_key"
+    ).in_bulk(contact_ids)
+    verdicts = sender.decisions(contact_ids)
+    for pk, contact_id, language, attempts in sorted(rows):
+        contact = contacts.get(contact_id)
+        if contact is None:
+            pending.skipped.append((pk, "erased"))
+            stats.skipped += 1
+            continue
+        reason, seq = verdicts[contact_id]
+        if Reason(reason) not in ALLOWING_REASONS:
+            pending.skipped.append((pk, reason))
+            stats.skipped += 1
+            continue
+        raw, message_id, subject = sender.render(contact, language)
+        attempts += 1
+        try:
+            messenger.send(campaign.from_address, contact.email, raw)
+        except DeliveryError as error:
+            if error.temporary and attempts < MAX_ATTEMPTS:
+                pending.retry.append((pk, attempts, error.reply))
+                stats.retried += 1
+            else:
+                pending.failed.append((pk, error.reply))
+                stats.failed += 1
+                if error.code in HARD_BOUNCE_CODES:
+                    pending.bounced.append(contact_id)
+        else:
+            basis = ALLOWING_REASONS[Reason(reason)].value
+            consent_seq = seq if Reason(reason) != Reason.OK_CUSTOMER else None
+            pending.sent.append(
+                (
+                    pk,
+                    timezone.now(),
+                    message_id,
+                    basis,
+                    reason,
+                    consent_seq,
+                    attempts,
+                    contact_id,
+                    language,
+                    subject,
+                )
+            )
+            stats.sent += 1
+            if on_sent is not None:
+                on_sent(pk)
+        if len(pending) >= commit_every:
+            _flush(campaign, sender, pending, token)
+            if not _still_sending(campaign.pk):
+                return False
+    _flush(campaign, sender, pending, token)
+    return True

@@ -1,0 +1,98 @@
+"""Starting, scheduling, pausing, resuming and cancelling campaigns.
+
+Pause and resume are states of the campaign, not code paths: workers look at
+the status before every batch and every group of messages, give back what
+they claimed, and stop.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from akkoord.accounts.audit import audit
+from akkoord.campaigns.audience import CampaignNotReady, check_ready, freeze, preview
+from akkoord.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+
+
+def worker_count() -> int:
+    return max(1, int(getattr(settings, "AKKOORD_CAMPAIGN_WORKERS", 2)))
+
+
+def _enqueue_workers(campaign: Campaign, run_after=None) -> None:
+    from akkoord.campaigns.tasks import send_campaign_task
+
+    task = send_campaign_task
+    if run_after is not None:
+        task = task.using(run_after=run_after)
+    for _ in range(worker_count() if run_after is None else 1):
+        transaction.on_commit(lambda task=task: task.enqueue(campaign.pk))
+
+
+def start(campaign: Campaign, user, *, when=None) -> str:
+    """Send now or at ``when``. Raises CampaignNotReady with the reason."""
+    if not campaign.can_start:
+        raise CampaignNotReady(_("This campaign has already started."))
+    problems = check_ready(campaign)
+    if problems:
+        raise CampaignNotReady(" ".join(problems))
+    if not preview(campaign).allowed:
+        raise CampaignNotReady(
+            _("Nobody in this audience may lawfully receive this mail. See the preview.")
+        )
+    if when is not None and when > timezone.now():
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=CampaignStatus.SCHEDULED, scheduled_at=when
+        )
+        audit(user, "change", campaign, detail="scheduled")
+        _enqueue_workers(campaign, run_after=when)
+        return "scheduled"
+    freeze(campaign)
+    audit(user, "send", campaign, detail="started")
+    _enqueue_workers(campaign)
+    return "started"
+
+
+def pause(campaign: Campaign, user) -> bool:
+    changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+        status=CampaignStatus.PAUSED
+    )
+    if changed:
+        audit(user, "change", campaign, detail="paused")
+    return bool(changed)
+
+
+def resume(campaign: Campaign, user) -> bool:
+    changed = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.PAUSED).update(
+        status=CampaignStatus.SENDING
+    )
+    if changed:
+        audit(user, "change", campaign, detail="resumed")
+        _enqueue_workers(campaign)
+    return bool(changed)
+
+
+def cancel(campaign: Campaign, user) -> bool:
+    with transaction.atomic():
+        changed = Campaign.objects.filter(
+            pk=campaign.pk,
+            status__in=[
+                CampaignStatus.DRAFT,
+                CampaignStatus.SCHEDULED,
+                CampaignStatus.SENDING,
+                CampaignStatus.PAUSED,
+            ],
+        ).update(status=CampaignStatus.CANCELLED, finished_at=timezone.now())
+        if changed:
+            Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.QUEUED).update(
+                status=DeliveryStatus.SKIPPED, skip_reason="cancelled"
+            )
+            audit(user, "change", campaign, detail="cancelled")
+    return bool(changed)
+
+
+def _(text):
+    from django.utils.translation import gettext
+
+    return gettext(text)

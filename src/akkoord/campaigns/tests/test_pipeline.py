@@ -1,0 +1,177 @@
+"""The sending pipeline against a real SMTP server (aiosmtpd) and the pure engine."""
+
+import re
+
+import dkim
+import pytest
+from django.utils import timezone
+
+from akkoord.campaigns.audience import CampaignNotReady, freeze, preview
+from akkoord.campaigns.messenger import DeliveryError, FakeMessenger, SmtpMessenger
+from akkoord.campaigns.models import CampaignBody, CampaignStatus, Delivery, DeliveryStatus
+from akkoord.campaigns.pipeline import run_worker
+from akkoord.campaigns.tests.conftest import grant, make_population, stub_dns
+from akkoord.consent import audiences, rules
+from akkoord.consent.ledger import record_event
+from akkoord.consent.rules import EventKind
+from akkoord.contacts.models import Activity, ActivityKind, Contact
+from akkoord.organisation.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def expected_recipients(purpose, mail_class, audience):
+    months = Organisation.current().customer_relationship_months
+    allowed = set()
+    for contact in Contact.objects.all():
+        decision = rules.decide(
+            audiences.facts_for(contact, purpose),
+            rules.MailClass(mail_class),
+            audience and rules.Audience(audience),
+            today=timezone.localdate(),
+            customer_months=months,
+        )
+        if decision.allowed:
+            allowed.add(contact.email)
+    return allowed
+
+
+@pytest.mark.parametrize(
+    ("mail_class", "audience"),
+    [
+        ("marketing_similar", "customers"),
+        ("marketing_similar", "customers_and_optins"),
+        ("marketing_other", "optins"),
+    ],
+)
+def test_each_audience_reaches_exactly_the_lawful_recipients(
+    newsletter, make_campaign, smtp_sink, mail_class, audience
+):
+    make_population(newsletter, 60)
+    expected = expected_recipients(newsletter, mail_class, audience)
+    assert expected, "the generated population must contain lawful recipients"
+    campaign = make_campaign(newsletter, mail_class, audience)
+    assert freeze(campaign) == len(expected)
+    stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), batch_size=7, commit_every=3)
+
+    assert stats.stopped_because == "finished"
+    assert sorted(smtp_sink.recipients()) == sorted(expected)
+    for rcpts, raw in smtp_sink.messages:
+        assert len(rcpts) == 1, "one recipient per message, always"
+        assert dkim.verify(raw, dnsfunc=stub_dns), "every message verifies"
+        signature = re.search(rb"DKIM-Signature:(.*?)\r\n(?=\S)", raw, re.S).group(1)
+        signed = re.search(rb"h=([^;]+);", signature).group(1).replace(b"\r\n\t", b"")
+        assert b"list-unsubscribe" in signed.split(b":")
+        assert b"list-unsubscribe-post" in signed.split(b":")
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+def test_messages_carry_the_unremovable_footer_and_list_headers(
+    newsletter, make_campaign, smtp_sink, contact
+):
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+    run_worker(campaign.pk, SmtpMessenger(smtp_sink.url))
+    [message] = smtp_sink.parsed()
+    assert message["To"].addresses[0].addr_spec == "jan.jansen@example.nl"
+    assert len(message["To"].addresses) == 1
+    assert message["Cc"] is None
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = message["List-Unsubscribe"].strip("<>")
+    assert url.startswith("http://testserver/u/")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Beste Jan Jansen" in text
+    assert url in text and url in html
+    assert "http://testserver/privacy" in text and "http://testserver/privacy" in html
+    # CSS is inlined; the media query stays for responsive clients.
+    assert 'style="color: #333' in html or 'style="color:#333' in html
+    assert "@media" in html
+    delivery = Delivery.objects.get(campaign=campaign)
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.basis == "consent" and delivery.consent_seq is not None
+    activity = Activity.objects.get(contact=contact, kind=ActivityKind.MAIL)
+    assert activity.data["body"] == CampaignBody.objects.get(campaign=campaign, language="nl").pk
+    assert "text" not in activity.data, "the body is stored once per campaign"
+
+
+def test_an_unsubscribe_during_the_campaign_is_honoured(newsletter, make_campaign):
+    people = make_population(newsletter, 30, seed=3)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    total = freeze(campaign)
+    assert total >= 3
+    queued = list(
+        Delivery.objects.filter(campaign=campaign).order_by("id").select_related("contact")
+    )
+    last = queued[-1].contact
+    messenger = FakeMessenger()
+
+    def unsubscribe_last(_pk):
+        if len(messenger.sent) == 1:
+            record_event(last, newsletter, EventKind.WITHDRAWN, channel="unsubscribe")
+
+    run_worker(campaign.pk, messenger, batch_size=1, on_sent=unsubscribe_last)
+    assert last.email not in [rcpt for _s, rcpt, _m in messenger.sent]
+    skipped = Delivery.objects.get(campaign=campaign, contact=last)
+    assert (skipped.status, skipped.skip_reason) == ("skipped", "withdrawn")
+    assert len(messenger.sent) == total - 1
+    assert people
+
+
+def test_temporary_failures_retry_and_permanent_ones_fail_alone(newsletter, make_campaign, contact):
+    others = make_population(newsletter, 20, seed=5)
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+    messenger = FakeMessenger()
+    temporary = [d.contact for d in Delivery.objects.filter(campaign=campaign)[:2]]
+    messenger.fail[temporary[0].email] = DeliveryError("451 try later", temporary=True, code=451)
+    messenger.fail[temporary[1].email] = DeliveryError(
+        "550 no such user", temporary=False, code=550
+    )
+    stats = run_worker(campaign.pk, messenger, max_idle_seconds=0)
+    assert stats.stopped_because == "waiting for retries"
+    retry = Delivery.objects.get(campaign=campaign, contact=temporary[0])
+    assert retry.status == DeliveryStatus.QUEUED and retry.attempts == 1
+    assert retry.next_attempt_at > timezone.now()
+    failed = Delivery.objects.get(campaign=campaign, contact=temporary[1])
+    assert failed.status == DeliveryStatus.FAILED and failed.smtp_reply.startswith("550")
+    temporary[1].refresh_from_db()
+    assert temporary[1].hard_bounced_at is not None
+    sent = [rcpt for _s, rcpt, _m in messenger.sent]
+    assert len(sent) == len(set(sent)) == Delivery.objects.filter(status="sent").count()
+    # The retry goes out later, and nobody else is sent again.
+    Delivery.objects.filter(pk=retry.pk).update(next_attempt_at=timezone.now())
+    del messenger.fail[temporary[0].email]
+    run_worker(campaign.pk, messenger)
+    sent = [rcpt for _s, rcpt, _m in messenger.sent]
+    assert len(sent) == len(set(sent))
+    assert temporary[0].email in sent and temporary[1].email not in sent
+    assert others
+
+
+def test_real_smtp_refusals_are_classified(newsletter, make_campaign, smtp_sink, contact):
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+    smtp_sink.refuse[contact.email] = "452 mailbox full"
+    stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), max_idle_seconds=0)
+    assert stats.retried == 1
+    assert Delivery.objects.get().smtp_reply == "452 mailbox full"
+
+
+def test_a_campaign_nobody_may_receive_explains_why_and_cannot_start(
+    newsletter, make_campaign, contact
+):
+    record_event(contact, newsletter, EventKind.UNPROVEN, channel="import")
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    result = preview(campaign)
+    assert result.allowed == 0
+    assert any("re-permission" in text for text in result.why_nobody)
+    with pytest.raises(CampaignNotReady):
+        freeze(campaign)
+    assert not Delivery.objects.exists()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
