@@ -1,6 +1,7 @@
 """`akkoord serve`: the one command that runs everything, started as a user would."""
 
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -58,7 +59,8 @@ class _Output(threading.Thread):
 
 
 @pytest.fixture
-def served(tmp_path):
+def served(request, tmp_path):
+    demo = getattr(request, "param", True)
     web_port, mail_port = _free_port(), _free_port()
     env = {
         key: value
@@ -74,7 +76,8 @@ def served(tmp_path):
         PYTHONUNBUFFERED="1",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "akkoord", "serve", "--demo", "--port", str(web_port)],
+        [sys.executable, "-m", "akkoord", "serve", "--port", str(web_port)]
+        + (["--demo"] if demo else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -154,6 +157,32 @@ def test_serve_demo_runs_web_worker_and_mail_catcher_and_stops_cleanly(served):
     assert code == 0, served["output"].text
     assert "Akkoord stopped." in served["output"].text
     # The worker stopped too and took its heartbeat with it: no false "ok".
+    assert _rows(served["db"], "SELECT COUNT(*) FROM front_workerheartbeat") == [(0,)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped) counts as gone.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("served", [False], indirect=True)
+def test_the_worker_stops_by_itself_when_serve_is_killed(served):
+    _wait_until_healthy(served)
+    text = served["output"].text
+    assert "Demo data" not in text
+    worker_pid = int(re.search(r"task worker: running \(process (\d+)\)", text).group(1))
+    assert _alive(worker_pid)
+    served["process"].kill()
+    served["process"].wait(timeout=5)
+    deadline = time.monotonic() + 15
+    while _alive(worker_pid):
+        assert time.monotonic() < deadline, "the worker outlived akkoord serve"
+        time.sleep(0.2)
     assert _rows(served["db"], "SELECT COUNT(*) FROM front_workerheartbeat") == [(0,)]
 
 

@@ -50,6 +50,8 @@ class WorkerProcess:
         command = [sys.executable, "-m", "akkoord", "worker", "--queue-name", "*", "--no-reload"]
         # serve has run the system checks already.
         command.append("--skip-checks")
+        # If serve dies without stopping it (SIGKILL), the worker stops by itself.
+        command += ["--stop-with-parent", str(os.getpid())]
         # Own process group: Ctrl-C in the terminal reaches only us, and we stop
         # the worker in order (it finishes its current task first).
         return subprocess.Popen(command, start_new_session=True)  # noqa: S603 - fixed argv
@@ -164,6 +166,11 @@ class Command(BaseCommand):
                 signal.signal(signal.SIGTERM, previous)
             self.stdout.write("Stopping...")
         finally:
+            # Ctrl-C often arrives twice (the terminal signals the whole process
+            # group, and `uv run` forwards it): let the clean stop finish. It is
+            # bounded: a worker that does not stop in time is killed.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             server.close()
             if worker is not None:
                 worker.stop()

@@ -8,8 +8,11 @@ stop the row is removed at once instead of going stale.
 """
 
 import logging
+import os
+import signal
 import socket
 import threading
+import time
 
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -25,11 +28,17 @@ HEARTBEAT_SECONDS = 10.0
 class Heartbeat(threading.Thread):
     """Writes the heartbeat of ``worker_id`` while the process's main thread lives."""
 
-    def __init__(self, worker_id: str, interval: float = HEARTBEAT_SECONDS):
+    def __init__(
+        self, worker_id: str, interval: float = HEARTBEAT_SECONDS, parent_pid: int | None = None
+    ):
         super().__init__(name="akkoord-heartbeat", daemon=True)
         self.worker_id = worker_id[:100]
         self.interval = interval
+        self.parent_pid = parent_pid
         self.stopping = threading.Event()
+
+    def parent_gone(self) -> bool:
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def beat(self) -> None:
         WorkerHeartbeat.objects.update_or_create(
@@ -38,13 +47,21 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         main = threading.main_thread()
+        next_beat = 0.0
         while main.is_alive() and not self.stopping.is_set():
-            try:
-                close_old_connections()
-                self.beat()
-            except Exception:  # noqa: BLE001 - a busy database must not kill the worker
-                logger.warning("could not write the worker heartbeat", exc_info=True)
-            self.stopping.wait(self.interval)
+            if self.parent_gone():
+                logger.warning("akkoord serve is gone; stopping this worker")
+                # The same clean stop as Ctrl-C: the current task finishes first.
+                os.kill(os.getpid(), signal.SIGTERM)
+                break
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.interval
+                try:
+                    close_old_connections()
+                    self.beat()
+                except Exception:  # noqa: BLE001 - a busy database must not kill the worker
+                    logger.warning("could not write the worker heartbeat", exc_info=True)
+            self.stopping.wait(min(1.0, self.interval))
         connection.close()
 
     def stop(self) -> None:
@@ -61,6 +78,15 @@ class Heartbeat(threading.Thread):
 class Command(DbWorkerCommand):
     help = "Run a database task worker that reports its heartbeat to /healthz."
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--stop-with-parent",
+            type=int,
+            metavar="PID",
+            help="Stop when the process PID (akkoord serve) is no longer this worker's parent.",
+        )
+
     def handle(self, *args, **options):
         worker_id = f"{socket.gethostname()}:{options['worker_id']}"
         if options.get("reload"):
@@ -68,7 +94,8 @@ class Command(DbWorkerCommand):
             # this parent would say nothing about it.
             logger.warning("akkoord worker: --reload is not supported, running without it")
             options["reload"] = False
-        heartbeat = Heartbeat(worker_id)
+        parent_pid = options.pop("stop_with_parent", None)
+        heartbeat = Heartbeat(worker_id, parent_pid=parent_pid)
         heartbeat.beat()
         heartbeat.start()
         try:
