@@ -107,6 +107,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     committed: bool = False
     seconds: float = 0.0
+    # Of which: after commit, announcing new contacts (``contact_registered``).
+    announce_seconds: float = 0.0
 
     def add_problem(self, problem: Problem) -> None:
         self.problem_count += 1
@@ -411,7 +413,7 @@ def run_import(run: ImportRun) -> ImportReport:
         if keep:
             report.committed = True
             start_pk, label = writer.start_pk, writer.label
-            transaction.on_commit(lambda: _announce_new_contacts(start_pk, label))
+            transaction.on_commit(lambda: _announce_new_contacts(start_pk, label, report))
         else:
             transaction.set_rollback(True)
     report.seconds = round(time.monotonic() - started, 3)
@@ -423,14 +425,16 @@ def _progress(run: ImportRun, report: ImportReport) -> None:
         run.progress(report.rows, run.source.position(), run.source.size)
 
 
-def _announce_new_contacts(start_pk: int, label: str) -> None:
+def _announce_new_contacts(start_pk: int, label: str, report: ImportReport) -> None:
     """Send ``contact_registered`` for each new contact, after commit, streamed
     from the database so that memory stays flat for large imports."""
+    started = time.monotonic()
     new = Contact.objects.filter(
         pk__gt=start_pk, source_kind=SourceKind.IMPORT, source_detail=label
     ).order_by("pk")
     for contact in new.iterator(chunk_size=2000):
         contact_registered.send(Contact, contact=contact, channel=str(SourceKind.IMPORT))
+    report.announce_seconds = round(time.monotonic() - started, 3)
 
 
 class _ChunkWriter:

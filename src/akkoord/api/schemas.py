@@ -1,0 +1,181 @@
+"""Request and response shapes of the REST API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from ninja import Field, Schema
+
+from akkoord.consent.rules import Audience, MailClass
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="Stable machine-readable code, e.g. 'invalid', 'not_found'.")
+    message: str = Field(description="What is wrong, in words a developer can act on.")
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict, description="Problems per input field (for 'invalid')."
+    )
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+class PurposeOut(Schema):
+    key: str
+    name_nl: str
+    name_en: str
+    is_marketing: bool
+    double_opt_in: bool
+
+
+class ContactOut(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    organisation_name: str
+    language: str
+    source_kind: str
+    source_detail: str
+    created_at: datetime
+    customer_since: date | None
+    last_purchase_on: date | None
+    objection_offered_at_sale: bool
+    objected_at: datetime | None
+    fields: dict[str, str]
+
+
+class ContactPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+    items: list[ContactOut]
+
+
+class ContactIn(Schema):
+    email: str = Field(max_length=320)
+    first_name: str = Field("", max_length=500)
+    last_name: str = Field("", max_length=500)
+    organisation_name: str = Field("", max_length=500)
+    language: str = Field("nl", max_length=10)
+    fields: dict[str, str] = Field(default_factory=dict)
+    collected_from_person: bool = Field(
+        True, description="False if the data did not come from the person (GDPR art. 14)."
+    )
+
+
+class ContactPatch(Schema):
+    email: str | None = Field(None, max_length=320)
+    first_name: str | None = Field(None, max_length=500)
+    last_name: str | None = Field(None, max_length=500)
+    organisation_name: str | None = Field(None, max_length=500)
+    language: str | None = Field(None, max_length=10)
+    fields: dict[str, str] | None = None
+
+
+class PurchaseIn(Schema):
+    purchased_on: date
+    description: str = Field(max_length=500)
+    reference: str = Field("", max_length=500)
+    objection_offered: bool = Field(
+        description="Was the person offered the chance to object to marketing at this sale?"
+    )
+
+
+class PurchaseOut(Schema):
+    id: int
+    purchased_on: date
+    description: str
+    reference: str
+    objection_offered: bool
+
+
+class ConsentKind(StrEnum):
+    GRANTED = "granted"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+    OBJECTED = "objected"
+
+
+class ProofIn(Schema):
+    text_shown: str = Field(
+        "", max_length=5000, description="The exact consent text the person saw (for granted)."
+    )
+    ip: str = Field("", max_length=45)
+    user_agent: str = Field("", max_length=500)
+    page_url: str = Field("", max_length=500)
+    privacy_statement_version: str = Field("", max_length=50)
+
+
+class ConsentIn(Schema):
+    purpose: str | None = Field(None, max_length=50, description="Purpose key; none for objected.")
+    kind: ConsentKind
+    occurred_at: datetime | None = Field(None, description="Defaults to now; with a time zone.")
+    double_opt_in: bool | None = Field(
+        None, description="For granted: must it be confirmed? Defaults to the purpose's setting."
+    )
+    proof: ProofIn = Field(default_factory=ProofIn)
+
+
+class ConsentEventOut(Schema):
+    seq: int
+    purpose: str | None
+    kind: str
+    occurred_at: datetime
+    channel: str
+    channel_ref: str
+    needs_confirmation: bool
+    confirms_seq: int | None
+    proof: dict | None
+
+
+class ConsentStateOut(Schema):
+    purpose: str
+    status: str
+    granted_at: datetime | None
+    confirmed_at: datetime | None
+
+
+class ConsentHistoryOut(Schema):
+    states: list[ConsentStateOut]
+    events: list[ConsentEventOut]
+
+
+class DecisionOut(Schema):
+    allowed: bool
+    reason: str
+    basis: str | None
+    consent_seq: int | None
+    explanation: str
+
+
+class MayMailQuery(Schema):
+    purpose: str = Field(max_length=50)
+    mail_class: MailClass = MailClass.MARKETING_OTHER
+    audience: Audience | None = Audience.OPTINS
+
+
+class ErasedOut(Schema):
+    erased: bool
+
+
+class SignupIn(Schema):
+    form: str = Field(max_length=20, description="The form's public key.")
+    email: str = Field(max_length=320)
+    purposes: list[str] = Field(max_length=50)
+    first_name: str | None = Field(None, max_length=500)
+    last_name: str | None = Field(None, max_length=500)
+    organisation_name: str | None = Field(None, max_length=500)
+    language: str | None = Field(None, max_length=10)
+    fields: dict[str, str] = Field(default_factory=dict)
+    ip: str = Field(max_length=45, description="The IP address of the person signing up.")
+    user_agent: str = Field("", max_length=500)
+    page_url: str = Field("", max_length=500)
+
+
+class SignupOut(Schema):
+    accepted: bool
+    message: str

@@ -1,0 +1,16 @@
+import pytest
+from django.test import Client
+
+from akkoord.api.models import ApiKey, Scope
+
+
+@pytest.fixture
+def api_token(db):
+    _key, token = ApiKey.issue("webshop", [s.value for s in Scope])
+    return token
+
+
+@pytest.fixture
+def api(api_token):
+    """A client that sends the key with every request."""
+    return Client(headers={"Authorization": f"Bearer {api_token}"})
