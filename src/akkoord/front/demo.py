@@ -181,6 +181,13 @@ def create_demo() -> DemoSignIn:
                 "data folder; start again with an empty AKKOORD_DATA_DIR."
             )
         existing.created = False
+        # Show only the recovery codes that have not been used yet.
+        unused = set(
+            StaticToken.objects.filter(device__user__email=DEMO_ADMIN_EMAIL).values_list(
+                "token", flat=True
+            )
+        )
+        existing.recovery_codes = [code for code in existing.recovery_codes if code in unused]
         return existing
     if Contact.objects.exclude(source_kind=SourceKind.DEMO).exists():
         raise RuntimeError(
