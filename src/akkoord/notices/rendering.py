@@ -7,7 +7,7 @@ exactly the values named in ``CONTEXT_NAMES`` and nothing else.
 
 from __future__ import annotations
 
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import linebreaks, urlize
 
 from akkoord.mail.outgoing import header_safe
@@ -44,8 +44,8 @@ def render_string(source: str, context: dict, *, autoescape: bool = False) -> st
     try:
         template = _engine.from_string(source)
         return template.render(Context(_plain(context), autoescape=autoescape))
-    except TemplateSyntaxError as error:
-        raise TemplateProblem(str(error)) from None
+    except (TemplateSyntaxError, TemplateDoesNotExist) as error:
+        raise TemplateProblem(str(error) or error.__class__.__name__) from None
 
 
 def render_notice(subject_source: str, body_source: str, context: dict) -> tuple[str, str, str]:

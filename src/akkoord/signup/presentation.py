@@ -24,7 +24,7 @@ def available_fields() -> list[tuple[str, str]]:
 
 
 def post_name(key: str) -> str:
-    return key if key in CORE_FIELDS else f"field_{key}"
+    return key if key in CORE_FIELDS or key == "email" else f"field_{key}"
 
 
 def data_from_post(version, post) -> dict:

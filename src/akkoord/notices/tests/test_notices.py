@@ -1,0 +1,202 @@
+from datetime import timedelta
+from email import message_from_bytes
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from akkoord.consent.ledger import record_event
+from akkoord.consent.rules import EventKind
+from akkoord.contacts.models import Activity, ActivityKind, Contact, ContactField
+from akkoord.contacts.services import register_contact, update_contact
+from akkoord.lib import tokens
+from akkoord.notices.models import NoticeSettings, NoticeTemplate
+from akkoord.notices.rendering import TemplateProblem, check_template, render_string
+from akkoord.notices.services import (
+    addresses_for,
+    centre_link_valid,
+    default_template,
+    filled_categories,
+    send_privacy_confirmation,
+    uninformed,
+)
+from akkoord.organisation.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def register(email, channel, capture, **extra):
+    with capture(execute=True):
+        contact, _created = register_contact({"email": email, **extra}, source_kind=channel)
+    return contact
+
+
+@pytest.mark.parametrize("channel", ["staff", "import", "api"])
+def test_sent_once_on_first_registration_not_on_later_changes(
+    channel, django_capture_on_commit_callbacks
+):
+    contact = register("eva@example.nl", channel, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["eva@example.nl"]
+    contact.refresh_from_db()
+    assert contact.informed_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        update_contact(contact, {"first_name": "Eva"}, actor="test")
+    assert len(mail.outbox) == 1
+    archived = Activity.objects.get(contact=contact, kind=ActivityKind.MAIL)
+    assert archived.data["text"] == mail.outbox[0].body
+    assert archived.data["template"].startswith("privacy-confirmation:")
+
+
+def test_a_disabled_channel_sends_nothing(django_capture_on_commit_callbacks):
+    settings_row = NoticeSettings.current()
+    settings_row.send_on_import = False
+    settings_row.save()
+    contact = register("eva@example.nl", "import", django_capture_on_commit_callbacks)
+    assert not mail.outbox
+    contact.refresh_from_db()
+    assert contact.informed_at is None
+    register("jan@example.nl", "staff", django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+
+
+def test_content_names_categories_purposes_withdrawal_and_centre_link(contact, newsletter):
+    Organisation.current() and Organisation.objects.update(
+        name="Fietsenwinkel Jansen", centre_link_days=21
+    )
+    ContactField.objects.create(
+        key="telefoon", label_nl="Telefoon", label_en="Phone", kind="phone", category="contact"
+    )
+    record_event(contact, newsletter, EventKind.GRANTED, channel="staff", needs_confirmation=False)
+    send_privacy_confirmation(contact, language="en")
+    body = mail.outbox[0].body
+    assert "Fietsenwinkel Jansen" in mail.outbox[0].subject
+    assert "Contact details" in body and "Name and identity" in body
+    assert "Newsletter" in body
+    assert "withdraw your consent at any time" in body
+    assert "/centre/" in body and "21 days" in body
+    assert "Purchase history" not in body
+
+
+def test_dutch_template_in_dutch(contact):
+    send_privacy_confirmation(contact, language="nl")
+    body = mail.outbox[0].body
+    assert "toestemming altijd intrekken" in body
+    assert "Uw gegevens bij" in mail.outbox[0].subject
+
+
+def test_categories_are_those_actually_filled(contact):
+    assert filled_categories(contact) == ["identity", "contact"]
+    bare, _ = register_contact({"email": "bare@example.nl"}, source_kind="staff")
+    assert filled_categories(bare) == ["contact"]
+
+
+def test_only_the_persons_own_addresses_can_be_chosen(contact):
+    ContactField.objects.create(
+        key="werkmail", label_nl="Werkmail", label_en="Work mail", category="contact"
+    )
+    update_contact(contact, {"fields": {"werkmail": "Jan@Work.example"}}, actor="t")
+    assert addresses_for(contact) == ["jan.jansen@example.nl", "jan@work.example"]
+    send_privacy_confirmation(contact, to="jan@work.example")
+    assert mail.outbox[0].to == ["jan@work.example"]
+    with pytest.raises(ValidationError):
+        send_privacy_confirmation(contact, to="stranger@example.com")
+
+
+def test_centre_link_valid_on_day_20_refused_on_day_22(contact, time_machine):
+    time_machine.move_to("2026-11-23 12:00:00+00:00", tick=False)
+    token = tokens.make_token(tokens.CENTRE, contact)
+    time_machine.move_to("2026-12-13 12:00:00+00:00", tick=False)
+    assert centre_link_valid(token)
+    time_machine.move_to("2026-12-15 12:00:00+00:00", tick=False)
+    assert not centre_link_valid(token)
+    assert not centre_link_valid(token + "x")
+    assert not centre_link_valid(tokens.make_token(tokens.UNSUBSCRIBE, contact))
+
+
+def test_centre_link_days_is_configurable(contact, time_machine):
+    Organisation.current() and Organisation.objects.update(centre_link_days=30)
+    time_machine.move_to("2026-11-23 12:00:00+00:00", tick=False)
+    token = tokens.make_token(tokens.CENTRE, contact)
+    time_machine.move_to("2026-12-16 12:00:00+00:00", tick=False)
+    assert centre_link_valid(token)
+
+
+def test_the_link_in_the_mail_is_a_centre_link(contact):
+    send_privacy_confirmation(contact)
+    token = mail.outbox[0].body.split("/centre/")[1].split("/")[0]
+    assert tokens.contact_for_token(tokens.CENTRE, token, max_age=timedelta(days=21))[0] == contact
+
+
+def test_templates_see_only_the_explicit_context():
+    assert render_string("{{ contact.email }}{{ settings.SECRET_KEY }}x", {"a": "b"}) == "x"
+    with pytest.raises(TemplateProblem):
+        check_template("ok", "{% load static %}")
+    with pytest.raises(TemplateProblem):
+        check_template("ok", "{% include 'base.html' %}")
+    with pytest.raises(TemplateProblem):
+        check_template("{% if %}", "x")
+
+
+def test_default_template_is_created_once():
+    first = default_template()
+    assert default_template() == first and NoticeTemplate.objects.count() == 1
+
+
+def test_uninformed_people_and_days_left(time_machine):
+    time_machine.move_to("2026-11-01 12:00:00+00:00", tick=False)
+    old = Contact.objects.create(
+        email="old@example.nl", email_hash="x", source_kind="import", collected_from_person=False
+    )
+    time_machine.move_to("2026-11-23 12:00:00+00:00", tick=False)
+    total, rows = uninformed()
+    assert total == 1
+    assert rows[0]["contact"] == old and rows[0]["days_left"] == 8 and rows[0]["art14"]
+    time_machine.move_to("2026-12-05 12:00:00+00:00", tick=False)
+    assert uninformed()[1][0]["overdue"] == 4
+
+
+HEADER_TEXT = st.lists(
+    st.one_of(
+        st.text(max_size=20),
+        st.sampled_from(
+            ["\r", "\n", "\r\n", "\r\nBcc: evil@example.com", "\nX-Injected: 1", "\x00"]
+        ),
+    ),
+    max_size=6,
+).map("".join)
+ALLOWED_HEADERS = {
+    "content-type",
+    "mime-version",
+    "content-transfer-encoding",
+    "subject",
+    "from",
+    "to",
+    "date",
+    "message-id",
+}
+
+
+def assert_no_injection(message):
+    parsed = message_from_bytes(message.message().as_bytes())
+    names = [name.lower() for name, _value in parsed.items()]
+    assert set(names) <= ALLOWED_HEADERS, names
+    assert len(names) == len(set(names))
+    assert "\n" not in str(parsed["Subject"]).replace("\n ", "")
+    assert message.recipients() == [message.to[0]] and len(message.to) == 1
+
+
+@hsettings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(subject=HEADER_TEXT, organisation=HEADER_TEXT)
+def test_header_injection_cannot_add_a_header(contact, subject, organisation):
+    Organisation.current() and Organisation.objects.update(name=organisation[:200] or "x")
+    mail.outbox.clear()
+    send_privacy_confirmation(contact, subject=subject)
+    send_privacy_confirmation(contact, subject=None)
+    for message in mail.outbox:
+        assert_no_injection(message)
