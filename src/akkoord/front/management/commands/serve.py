@@ -11,6 +11,7 @@ for trying Akkoord, development and small single-machine installs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,7 +31,7 @@ WORKER_STOP_SECONDS = 10
 WORKER_MAX_RESTARTS = 5
 
 
-def _stop_on_sigterm(signum, frame):
+def _stop_on_signal(signum, frame):
     # waitress stops its loop cleanly on KeyboardInterrupt; treat SIGTERM like Ctrl-C.
     raise KeyboardInterrupt
 
@@ -157,13 +158,12 @@ class Command(BaseCommand):
                 self.stdout.write(sign_in.describe(base_url))
             worker, worker_line = self._start_worker(no_worker)
             self._print_startup(base_url, mail_line, worker_line)
-            previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-            try:
+            # Also for SIGINT: a process started in the background by a script
+            # inherits "ignore SIGINT", and Ctrl-C must still stop it.
+            signal.signal(signal.SIGTERM, _stop_on_signal)
+            signal.signal(signal.SIGINT, _stop_on_signal)
+            with contextlib.suppress(KeyboardInterrupt):
                 server.run()
-            except KeyboardInterrupt:
-                pass
-            finally:
-                signal.signal(signal.SIGTERM, previous)
             self.stdout.write("Stopping...")
         finally:
             # Ctrl-C often arrives twice (the terminal signals the whole process
