@@ -39,6 +39,9 @@ class CentreSettings(models.Model):
     class Meta:
         verbose_name = _("customer centre settings")
 
+    def __str__(self) -> str:
+        return "customer centre settings"
+
     @classmethod
     def current(cls) -> CentreSettings:
         row = cls.objects.order_by("pk").first()

@@ -54,9 +54,13 @@ DONE_MESSAGES = {
 
 
 def _private(response):
-    """A centre page holds personal data: never cached, never passed on as referrer."""
+    """A centre page holds personal data: never cached, its address never sent elsewhere.
+
+    "same-origin" rather than "no-referrer": with no referrer at all, browsers
+    send ``Origin: null`` on form posts, which the CSRF check (rightly) refuses.
+    """
     response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -117,7 +121,12 @@ def request_link(request):
             limit=LINK_LIMIT_PER_IP[0],
             window=LINK_LIMIT_PER_IP[1],
         ):
-            return _page(request, "centre/request_link.html", {"limited": True}, status=429)
+            return _page(
+                request,
+                "centre/request_link.html",
+                {"limited": True, "days": link_age().days},
+                status=429,
+            )
         try:
             address = normalise_email(request.POST.get("email", ""))
         except ValidationError:

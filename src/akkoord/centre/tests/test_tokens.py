@@ -32,7 +32,7 @@ def test_a_fresh_link_opens_the_persons_own_page(client, contact, other):
     assert b"jan.jansen@example.nl" in response.content
     assert b"piet@example.nl" not in response.content
     assert response["Cache-Control"] == "no-store, private"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_the_link_carries_no_address_in_clear(contact):

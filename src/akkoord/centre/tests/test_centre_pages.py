@@ -1,0 +1,264 @@
+"""The person's pages: see (art. 15), correct (16), choose (7(3), 21), download (20)."""
+
+import csv
+import io
+import json
+
+import jsonschema_rs
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from akkoord.centre.links import centre_token
+from akkoord.centre.tests.helpers import SIGNUP_IP, signed_up
+from akkoord.consent.ledger import current_consent
+from akkoord.consent.models import ConsentEvent, ConsentProof
+from akkoord.consent.rules import ConsentStatus
+from akkoord.contacts.models import Activity, ActivityKind, ContactField
+from akkoord.contacts.services import record_purchase
+from akkoord.mail.outgoing import send_service_mail
+
+
+@pytest.fixture
+def token(contact):
+    return centre_token(contact)
+
+
+def url(name, token, *args):
+    return reverse(f"centre:{name}", args=[token, *args])
+
+
+def test_the_page_shows_fields_source_consent_history_with_proof_and_mails(
+    client, contact, token, newsletter
+):
+    signed_up(contact, newsletter)
+    send_service_mail(to=contact.email, subject="Uw factuur 42", text="Factuur", contact=contact)
+    Activity.objects.create(
+        contact=contact,
+        kind=ActivityKind.MAIL,
+        summary="November news",
+        data={"class": "marketing_other", "basis": "consent", "subject": "November news"},
+    )
+    response = client.get(url("home", token))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Jan" in page and "Jansen" in page
+    assert "Ingevoerd door medewerker" in page or "Entered by staff" in page
+    assert SIGNUP_IP in page
+    assert "Ja, stuur mij de maandelijkse nieuwsbrief." in page
+    assert "Uw factuur 42" in page and "November news" in page
+    # The basis, in words (Dutch once the consent app's translations are in).
+    assert "<td>toestemming</td>" in page or "<td>consent</td>" in page
+
+
+def test_the_page_is_in_the_persons_language_unless_they_chose(client, contact, token):
+    contact.language = "en"
+    contact.save()
+    assert b"Your details" in client.get(url("home", token)).content
+    client.cookies["django_language"] = "nl"
+    assert b"Uw gegevens" in client.get(url("home", token)).content
+
+
+def test_get_changes_nothing(client, contact, token, newsletter):
+    signed_up(contact, newsletter)
+    before = ConsentEvent.objects.count(), Activity.objects.count()
+    client.get(url("home", token))
+    client.get(url("erase", token))
+    assert (ConsentEvent.objects.count(), Activity.objects.count()) == before
+
+
+def test_correcting_records_old_and_new_value(client, contact, token):
+    ContactField.objects.create(
+        key="city", label_nl="Woonplaats", label_en="City", category="contact"
+    )
+    ContactField.objects.create(
+        key="segment",
+        label_nl="Segment",
+        label_en="Segment",
+        category="professional",
+        editable_by_contact=False,
+    )
+    page = client.get(url("correct", token)).content.decode()
+    assert 'name="field_city"' in page and "segment" not in page
+    response = client.post(
+        url("correct", token),
+        {"first_name": "Johannes", "last_name": "Jansen", "field_city": "Delft", "language": "nl"},
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.first_name == "Johannes"
+    change = contact.activities.get(kind=ActivityKind.CHANGED)
+    assert change.data["changes"]["first_name"] == ["Jan", "Johannes"]
+    assert change.data["changes"]["fields.city"] == ["", "Delft"]
+    assert change.data["via"] == "centre"
+
+
+def test_bad_corrections_save_nothing_and_say_why(client, contact, token):
+    response = client.post(
+        url("correct", token),
+        {"first_name": "Jo\x00hn", "last_name": "x" * 151, "language": "fr"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "errorlist" in page
+    contact.refresh_from_db()
+    assert contact.first_name == "Jan"
+    assert not contact.activities.filter(kind=ActivityKind.CHANGED).exists()
+
+
+def test_subscribing_records_a_confirmed_grant_with_proof(client, contact, token, newsletter):
+    response = client.post(
+        url("choose", token),
+        {"action": "subscribe", "purpose": newsletter.key},
+        HTTP_USER_AGENT="TestBrowser/1.0",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 302
+    state = current_consent(contact, newsletter)
+    assert state.status == ConsentStatus.GRANTED
+    assert state.confirmed_at is not None  # the purpose asks for double opt-in
+    grant = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind="granted")
+    assert grant.channel == "centre"
+    proof = ConsentProof.objects.get(event=grant).data
+    assert proof["ip"] == "203.0.113.9"
+    assert proof["user_agent"] == "TestBrowser/1.0"
+    assert proof["text"] == newsletter.consent_text_nl
+    assert proof["privacy_statement_url"]
+
+
+def test_subscribing_to_a_single_opt_in_purpose_is_one_event(
+    client, contact, token, product_updates
+):
+    client.post(url("choose", token), {"action": "subscribe", "purpose": product_updates.key})
+    assert current_consent(contact, product_updates).status == ConsentStatus.GRANTED
+    assert ConsentEvent.objects.filter(subject_key=contact.ledger_key).count() == 1
+
+
+def test_unsubscribing_takes_one_click_and_works_at_once(client, contact, token, newsletter):
+    signed_up(contact, newsletter)
+    response = client.post(
+        url("choose", token), {"action": "unsubscribe", "purpose": newsletter.key}
+    )
+    assert response.status_code == 302
+    assert current_consent(contact, newsletter).status == ConsentStatus.WITHDRAWN
+    page = client.get(response["Location"]).content.decode()
+    assert "Afgemeld" in page or "Unsubscribed" in page
+
+
+def test_withdraw_all_and_object(client, contact, token, newsletter, product_updates):
+    signed_up(contact, newsletter)
+    client.post(url("choose", token), {"action": "subscribe", "purpose": product_updates.key})
+    client.post(url("choose", token), {"action": "withdraw_all"})
+    assert current_consent(contact, newsletter).status == ConsentStatus.WITHDRAWN
+    assert current_consent(contact, product_updates).status == ConsentStatus.WITHDRAWN
+    client.post(url("choose", token), {"action": "object"})
+    contact.refresh_from_db()
+    assert contact.objected_at is not None
+    objection = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind="objected")
+    assert objection.purpose is None
+
+
+def test_unknown_choices_are_refused(client, contact, token):
+    assert (
+        client.post(url("choose", token), {"action": "subscribe", "purpose": "nope"}).status_code
+        == 400
+    )
+    assert client.post(url("choose", token), {"action": "explode"}).status_code == 400
+    assert not ConsentEvent.objects.exists()
+
+
+@pytest.fixture
+def rich_contact(contact, newsletter, product_updates):
+    from datetime import date
+
+    signed_up(contact, newsletter)
+    record_purchase(
+        contact,
+        purchased_on=date(2026, 3, 1),
+        description="=cmd|' /C calc'!A0",
+        objection_offered=True,
+    )
+    send_service_mail(to=contact.email, subject="Bevestiging", text="Hallo Jan", contact=contact)
+    return contact
+
+
+def test_the_json_download_validates_against_the_published_schema(client, rich_contact):
+    token = centre_token(rich_contact)
+    schema_response = client.get(reverse("centre:schema"))
+    assert schema_response.status_code == 200
+    schema = json.loads(b"".join(schema_response.streaming_content))
+    response = client.post(url("download", token, "json"))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    export = json.loads(response.content)
+    jsonschema_rs.validator_for(schema).validate(export)
+    assert export["person"]["email"] == "jan.jansen@example.nl"
+    newsletter = next(c for c in export["consents"] if c["purpose"]["key"] == "nieuwsbrief")
+    assert [e["kind"] for e in newsletter["history"]] == ["granted", "confirmed"]
+    assert newsletter["history"][0]["proof"]["ip"] == SIGNUP_IP
+    assert export["mails"][0]["subject"] == "Bevestiging"
+    assert rich_contact.activities.filter(kind=ActivityKind.EXPORT).exists()
+
+
+def test_the_schema_rejects_what_it_does_not_describe(client, rich_contact):
+    from akkoord.centre.views import load_schema
+
+    export = json.loads(client.post(url("download", centre_token(rich_contact), "json")).content)
+    export["person"]["password"] = "x"
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.validator_for(load_schema()).validate(export)
+
+
+def test_the_csv_download_holds_the_same_data_safely(client, rich_contact):
+    response = client.post(url("download", centre_token(rich_contact), "csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["section", "record", "field", "value"]
+    assert ["person", "", "email", "jan.jansen@example.nl"] in rows
+    assert any(r[0] == "consents" and r[2].endswith("proof.ip") and r[3] == SIGNUP_IP for r in rows)
+    description = next(r for r in rows if r[2] == "purchases.1.description")
+    assert description[3].startswith("'=")  # no formula runs in a spreadsheet
+
+
+def test_downloads_need_post(client, contact):
+    assert client.get(url("download", centre_token(contact), "json")).status_code == 405
+
+
+def test_no_personal_data_goes_into_the_session(client, rich_contact, newsletter):
+    from django.contrib.sessions.models import Session
+
+    token = centre_token(rich_contact)
+    client.get(url("home", token))
+    client.post(url("choose", token), {"action": "unsubscribe", "purpose": newsletter.key})
+    client.post(url("download", token, "json"))
+    assert Session.objects.count() == 0
+
+
+def test_the_new_link_page_answers_alike_for_known_and_unknown_addresses(client, contact):
+    known = client.post(reverse("centre:request_link"), {"email": "Jan.Jansen@example.nl"})
+    unknown = client.post(reverse("centre:request_link"), {"email": "nobody@example.nl"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["jan.jansen@example.nl"]
+    assert "/centre/" in message.body
+    link = next(w for w in message.body.split() if "/centre/" in w)
+    assert client.get(link.replace("http://testserver", "")).status_code == 200
+    assert contact.activities.filter(kind=ActivityKind.MAIL).exists()
+
+
+def test_the_new_link_page_refuses_bad_addresses(client, db):
+    response = client.post(reverse("centre:request_link"), {"email": "not an address"})
+    assert response.status_code == 400
+    assert b"errorlist" in response.content
+    assert not mail.outbox
+
+
+def test_the_new_link_page_is_rate_limited(client, contact):
+    for _ in range(5):
+        client.post(reverse("centre:request_link"), {"email": contact.email})
+    assert len(mail.outbox) == 3  # per address, silently: same answer
+    for i in range(10):
+        response = client.post(reverse("centre:request_link"), {"email": f"x{i}@example.nl"})
+    assert response.status_code == 429
