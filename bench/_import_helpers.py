@@ -98,12 +98,15 @@ def copy_floor(path: Path, columns: int) -> float:
         cursor.execute(f"CREATE TABLE bench_floor ({cols})")
     started = time.perf_counter()
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor, path.open("rb") as data:
-            with cursor.cursor.copy(
+        with (
+            connection.cursor() as cursor,
+            path.open("rb") as data,
+            cursor.cursor.copy(
                 "COPY bench_floor FROM STDIN WITH (FORMAT csv, HEADER true)"
-            ) as copy:
-                while chunk := data.read(1 << 20):
-                    copy.write(chunk)
+            ) as copy,
+        ):
+            while chunk := data.read(1 << 20):
+                copy.write(chunk)
     else:
         marks = ", ".join("?" * columns)
         with connection.cursor() as cursor, path.open(newline="", encoding="utf-8") as data:

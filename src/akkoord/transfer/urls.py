@@ -1,2 +1,11 @@
+from django.urls import path
+
+from akkoord.transfer import views
+
 app_name = "transfer"
-urlpatterns: list = []
+urlpatterns = [
+    path("transfer/", views.index, name="index"),
+    path("transfer/import/", views.import_upload, name="import_upload"),
+    path("transfer/import/preview/", views.import_preview, name="import_preview"),
+    path("transfer/export/", views.export, name="export"),
+]
