@@ -1,0 +1,216 @@
+"""The retention job against a plain-Python oracle, on data spanning several years."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from akkoord.accountability import retention
+from akkoord.accountability.models import AccountabilitySettings, CategoryRetention, RetentionRun
+from akkoord.accounts.models import AuditEntry
+from akkoord.consent.ledger import record_event, verify_ledger
+from akkoord.consent.models import Channel, Suppression
+from akkoord.consent.rules import EventKind, customer_cutoff
+from akkoord.contacts.models import Activity, ActivityKind, Contact, ErasureLog
+from akkoord.contacts.services import register_contact
+from akkoord.mail.models import CaughtMessage
+from akkoord.organisation.models import Organisation
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+DAYS = {"contact": 365, "identity": 1000, "purchases": 2555}
+PURPOSE_DAYS = (730, 200)
+STATUSES = ["granted", "pending", "unproven", "withdrawn"]
+
+consent_plan = st.one_of(st.none(), st.tuples(st.sampled_from(STATUSES), st.integers(0, 2400)))
+person = st.fixed_dictionaries(
+    {
+        "created": st.integers(0, 2400),
+        "named": st.booleans(),
+        "purchase": st.one_of(st.none(), st.integers(0, 2400)),
+        "consents": st.tuples(consent_plan, consent_plan),
+        "note": st.one_of(st.none(), st.integers(0, 2400)),
+    }
+)
+
+
+def _ago(days: int) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+def oracle(spec: dict, months: int) -> bool:
+    """Written from docs/retention.md, independently of the job and its rule module."""
+    cutoff = customer_cutoff(NOW.date(), months)
+    statuses = [c[0] for c in spec["consents"] if c is not None]
+    if {"granted", "pending", "unproven"} & set(statuses):
+        return False
+    purchase_day = (
+        (NOW - timedelta(days=spec["purchase"])).date() if spec["purchase"] is not None else None
+    )
+    if purchase_day is not None and purchase_day >= cutoff:
+        return False
+    moments = [_ago(spec["created"])]
+    moments += [_ago(c[1]) for c in spec["consents"] if c is not None]
+    if spec["note"] is not None:
+        moments.append(_ago(spec["note"]))
+    if purchase_day is not None:
+        moments.append(datetime.combine(purchase_day, time.max, tzinfo=UTC))
+    periods = [DAYS["contact"]]
+    if spec["named"]:
+        periods.append(DAYS["identity"])
+    if purchase_day is not None:
+        periods.append(DAYS["purchases"])
+    periods += [PURPOSE_DAYS[i] for i, c in enumerate(spec["consents"]) if c is not None]
+    return max(moments) < NOW - timedelta(days=max(periods))
+
+
+def _make(index: int, spec: dict, purposes) -> Contact:
+    data = {"email": f"person{index}@example.nl"}
+    if spec["named"]:
+        data["first_name"] = "Anna"
+    contact, _created = register_contact(data, source_kind="staff", actor="test")
+    created = _ago(spec["created"])
+    Contact.objects.filter(pk=contact.pk).update(created_at=created)
+    Activity.objects.filter(contact=contact).update(occurred_at=created)
+    for purpose, plan in zip(purposes, spec["consents"], strict=True):
+        if plan is None:
+            continue
+        status, days = plan
+        at = _ago(days)
+        if status == "withdrawn":
+            record_event(
+                contact,
+                purpose,
+                EventKind.GRANTED,
+                channel=Channel.STAFF,
+                needs_confirmation=False,
+                occurred_at=at - timedelta(hours=1),
+            )
+            record_event(
+                contact, purpose, EventKind.WITHDRAWN, channel=Channel.STAFF, occurred_at=at
+            )
+        elif status == "unproven":
+            record_event(
+                contact, purpose, EventKind.UNPROVEN, channel=Channel.IMPORT, occurred_at=at
+            )
+        else:
+            record_event(
+                contact,
+                purpose,
+                EventKind.GRANTED,
+                channel=Channel.STAFF,
+                needs_confirmation=status == "pending",
+                occurred_at=at,
+            )
+    if spec["purchase"] is not None:
+        Contact.objects.filter(pk=contact.pk).update(
+            last_purchase_on=(NOW - timedelta(days=spec["purchase"])).date(),
+            objection_offered_at_sale=True,
+        )
+    if spec["note"] is not None:
+        Activity.objects.create(
+            contact=contact, kind=ActivityKind.NOTE, occurred_at=_ago(spec["note"]), summary="note"
+        )
+    return contact
+
+
+@pytest.fixture
+def configured(db, newsletter, product_updates):
+    newsletter.retention_days, product_updates.retention_days = PURPOSE_DAYS
+    newsletter.save()
+    product_updates.save()
+    for category, days in DAYS.items():
+        CategoryRetention.objects.create(category=category, retention_days=days)
+    return [newsletter, product_updates]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(people=st.lists(person, min_size=1, max_size=6))
+def test_job_erases_exactly_what_the_oracle_says(configured, people):
+    months = Organisation.current().customer_relationship_months
+    with transaction.atomic():
+        contacts = [_make(i, spec, configured) for i, spec in enumerate(people)]
+        expected = {c.pk for c, spec in zip(contacts, people, strict=True) if oracle(spec, months)}
+
+        dry = retention.run(dry_run=True, now=NOW)
+        assert set(retention.expired_contact_ids(NOW)) == expected
+        assert dry.report["contacts_erased"] == len(expected)
+        assert Contact.objects.count() == len(people)
+
+        done = retention.run(now=NOW)
+        assert done.report["contacts_erased"] == dry.report["contacts_erased"]
+        remaining = set(Contact.objects.values_list("pk", flat=True))
+        assert remaining == {c.pk for c in contacts} - expected
+        assert ErasureLog.objects.filter(reason="retention").count() == len(expected)
+        assert verify_ledger().ok
+        transaction.set_rollback(True)
+
+
+def test_erased_contacts_are_suppressed_and_reports_hold_only_counts(configured):
+    old = {
+        "created": 2000,
+        "named": True,
+        "purchase": None,
+        "consents": (("withdrawn", 1500), None),
+        "note": None,
+    }
+    fresh = {**old, "created": 10, "consents": (("granted", 10), None)}
+    gone, kept = _make(1, old, configured), _make(2, fresh, configured)
+    run = retention.run(now=NOW)
+    assert not Contact.objects.filter(pk=gone.pk).exists()
+    assert Contact.objects.filter(pk=kept.pk).exists()
+    assert Suppression.objects.filter(email_hash=gone.email_hash).exists()
+    assert "person1" not in str(run.report) and "Anna" not in str(run.report)
+    assert all(isinstance(v, int) for v in run.report.values())
+
+
+def test_old_audit_entries_and_caught_mail_go(db):
+    config = AccountabilitySettings.current()
+    AuditEntry.objects.create(
+        actor="a", action="view", at=NOW - timedelta(days=config.audit_log_days + 1)
+    )
+    AuditEntry.objects.create(actor="a", action="view", at=NOW - timedelta(days=1))
+    CaughtMessage.objects.create(
+        mail_from="x",
+        recipients="y",
+        raw=b"",
+        received_at=NOW - timedelta(days=config.caught_mail_days + 1),
+    )
+    CaughtMessage.objects.create(mail_from="x", recipients="y", raw=b"", received_at=NOW)
+    dry = retention.run(dry_run=True, now=NOW)
+    assert (dry.report["audit_entries"], dry.report["caught_mail"]) == (1, 1)
+    assert AuditEntry.objects.count() == 2
+    retention.run(now=NOW)
+    assert AuditEntry.objects.count() == 1 and CaughtMessage.objects.count() == 1
+
+
+def test_command_dry_run_changes_nothing(configured, capsys):
+    spec = {
+        "created": 2000,
+        "named": False,
+        "purchase": None,
+        "consents": (None, None),
+        "note": None,
+    }
+    _make(1, spec, configured)
+    call_command("retention_run", "--dry-run")
+    out = capsys.readouterr().out
+    assert "would remove 1 contacts erased" in out
+    assert Contact.objects.count() == 1
+    assert RetentionRun.objects.get().dry_run
+    call_command("retention_run")
+    assert "removed 1 contacts erased" in capsys.readouterr().out
+    assert Contact.objects.count() == 0
+
+
+def test_the_task_runs_the_job(configured):
+    from akkoord.accountability.tasks import run_retention
+
+    result = run_retention.enqueue(True)
+    assert result.return_value["contacts_erased"] == 0
+    assert timezone.now() >= RetentionRun.objects.get().started_at
