@@ -131,6 +131,7 @@ def test_serve_demo_runs_web_worker_and_mail_catcher_and_stops_cleanly(served):
     assert "password:" in text and "otpauth://totp/" in text
     assert f"running at {served['base']}/" in text
     assert "task worker: running" in text
+    assert "No staff user yet" not in text
     assert f"caught on 127.0.0.1:{served['mail_port']}" in text
 
     status, page = _get(served["base"] + resolve_url(settings.LOGIN_URL))
@@ -175,6 +176,7 @@ def test_the_worker_stops_by_itself_when_serve_is_killed(served):
     _wait_until_healthy(served)
     text = served["output"].text
     assert "Demo data" not in text
+    assert "No staff user yet" in text
     worker_pid = int(re.search(r"task worker: running \(process (\d+)\)", text).group(1))
     assert _alive(worker_pid)
     served["process"].kill()

@@ -20,6 +20,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -258,8 +259,12 @@ class Command(BaseCommand):
             f"  mail:        {mail_line}",
             f"  task worker: {worker_line}",
             f"  health:      {base_url}/healthz",
-            "Press Ctrl-C to stop.",
-            "",
         ]
+        if not get_user_model().objects.exists():
+            lines.append(
+                "No staff user yet: create the first administrator with "
+                "`akkoord createsuperuser`, or try the demo with `akkoord serve --demo`."
+            )
+        lines += ["Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
