@@ -8,4 +8,8 @@ class CentreConfig(AppConfig):
 
     def ready(self):
         # Registers the eraser for this app's rows (contacts.erasure).
-        from akkoord.centre import requests  # noqa: F401
+        from akkoord.centre import panels, requests  # noqa: F401
+        from akkoord.lib.panels import contact_page, dashboard
+
+        contact_page.register(panels.contact_panel)
+        dashboard.register(panels.dashboard_panel)

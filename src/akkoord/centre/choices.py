@@ -32,9 +32,22 @@ class Visit:
 
 
 def privacy_statement() -> tuple[str, str]:
-    """(version, url) of the privacy statement linked from the centre."""
-    url = Organisation.current().privacy_statement_url or settings.AKKOORD_BASE_URL + "/privacy"
-    return "", url
+    """(version, url) of the privacy statement linked from the centre.
+
+    The accountability app publishes the statement; until it has (or where it is
+    not installed) the organisation's own URL is used.
+    """
+    try:
+        from akkoord.accountability.statement import (
+            current_statement_url,
+            current_statement_version,
+        )
+    except ImportError:
+        version, url = "", ""
+    else:
+        version, url = current_statement_version(), current_statement_url()
+    url = url or Organisation.current().privacy_statement_url
+    return version, url or settings.AKKOORD_BASE_URL + "/privacy"
 
 
 def choosable_purposes(contact: Contact) -> list[Purpose]:

@@ -270,3 +270,17 @@ def test_erasing_an_address_twice_keeps_one_suppression(person, newsletter):
     assert Suppression.objects.filter(email_hash=email_hash(EMAIL)).count() == 1
     assert ErasureLog.objects.count() == 2
     assert verify_ledger().ok
+
+
+def test_staff_see_why_a_reimported_address_is_not_mailable(rf, admin, person, newsletter, review):
+    from akkoord.lib.panels import contact_page, dashboard
+
+    erase_contact(person, reason="request", via="test")
+    again, _ = register_contact({"email": EMAIL}, source_kind="import")
+    request = rf.get("/")
+    admin.is_verified = lambda: True  # as django-otp's middleware marks it
+    request.user = admin
+    html = "".join(contact_page.render(request, again))
+    assert "badge bad" in html and "double opt-in" in html
+    ErasureRequest.objects.create(contact=again)
+    assert any("/requests/" in part for part in dashboard.render(request))
