@@ -19,6 +19,9 @@ from akkoord.api.models import ApiKey, Scope
 from akkoord.api.v1 import api as ninja_api
 from akkoord.wsgi import application
 
+# Independent of other apps' pages (see transfer/tests/urls.py).
+pytestmark = pytest.mark.urls("akkoord.transfer.tests.urls")
+
 
 @pytest.fixture
 def api_schema(db, newsletter, contact):

@@ -1,8 +1,11 @@
+import pytest
 import pyzipper
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from akkoord.accounts.models import AuditEntry
 from akkoord.contacts.models import Contact
+
+pytestmark = pytest.mark.urls("akkoord.transfer.tests.urls")
 
 CSV = (
     b"Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LEID\n"
