@@ -191,6 +191,7 @@ def _activities(contact: Contact) -> list[dict]:
                 "kind": activity.kind,
                 "kind_label": _label(ActivityKind, activity.kind),
                 "summary": activity.summary,
+                "description": _describe(activity, data),
                 "changes": [
                     {"field": key, "old": _text(old), "new": _text(new)}
                     for key, (old, new) in (changes or {}).items()
@@ -198,6 +199,22 @@ def _activities(contact: Contact) -> list[dict]:
             }
         )
     return items
+
+
+def _describe(activity, data: dict) -> str:
+    """The activity in plain words, in the current language."""
+    if activity.kind == ActivityKind.CONSENT:
+        label = EVENT_LABELS.get(data.get("event"), data.get("event", ""))
+        purpose = Purpose.objects.filter(key=data.get("purpose") or "").first()
+        language = (translation.get_language() or "nl")[:2]
+        return f"{label}: {purpose.name(language)}" if purpose else str(label)
+    if activity.kind == ActivityKind.CREATED:
+        return str(_label(_source_kinds(), data.get("source", "")))
+    if activity.kind == ActivityKind.EXPORT:
+        return str(_("Downloaded your data (%(format)s)") % {"format": data.get("format", "")})
+    if activity.kind == ActivityKind.CHANGED:
+        return str(_("Data corrected"))
+    return activity.summary
 
 
 def person_data(contact: Contact) -> dict:

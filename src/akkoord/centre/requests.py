@@ -30,10 +30,16 @@ PENDING = "pending"
 
 @register_eraser
 def _forget_requests(contact: Contact) -> None:
-    """Keep the requests as anonymous proof of the deadline kept; drop anything personal."""
-    ErasureRequest.objects.filter(contact=contact).update(
-        contact=None, extension_notice="", decline_reason=""
+    """Keep the requests as anonymous proof of the deadline kept; drop anything personal.
+
+    An open request is done once the person is erased, whichever way that
+    happened (the centre, staff, the retention job).
+    """
+    requests = ErasureRequest.objects.filter(contact=contact)
+    requests.filter(status__in=[RequestStatus.OPEN, RequestStatus.EXTENDED]).update(
+        status=RequestStatus.DONE, handled_at=timezone.now()
     )
+    requests.update(contact=None, extension_notice="", decline_reason="")
 
 
 def request_erasure(contact: Contact) -> tuple[str, ErasureRequest | None]:

@@ -284,3 +284,11 @@ def test_staff_see_why_a_reimported_address_is_not_mailable(rf, admin, person, n
     assert "badge bad" in html and "opt-in" in html
     ErasureRequest.objects.create(contact=again)
     assert any("/requests/" in part for part in dashboard.render(request))
+
+
+def test_an_open_request_is_closed_when_the_person_is_erased_another_way(review, person):
+    request = ErasureRequest.objects.create(contact=person)
+    erase_contact(person, reason="retention", via="test")
+    request.refresh_from_db()
+    assert request.contact is None
+    assert request.status == RequestStatus.DONE and request.handled_at is not None
