@@ -135,6 +135,10 @@ def register_pdf(data: dict, *, title: str = "") -> bytes:
             for key, label in _columns()[1:]:
                 line(label, row[key])
         pdf.ln(3)
+        heading(_("Processors and where they store data"), 12)
+        for processor in data["processors"]:
+            line(processor["name"], f"{processor['service']}: {_processor_text(processor)}")
+        pdf.ln(3)
         heading(_("Retention per data category"), 12)
         for category in data["categories"]:
             line(
