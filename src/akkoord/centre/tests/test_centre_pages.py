@@ -7,6 +7,7 @@ import json
 import jsonschema_rs
 import pytest
 from django.core import mail
+from django.test import override_settings
 from django.urls import reverse
 
 from akkoord.centre.links import centre_token
@@ -262,3 +263,50 @@ def test_the_new_link_page_is_rate_limited(client, contact):
     for i in range(10):
         response = client.post(reverse("centre:request_link"), {"email": f"x{i}@example.nl"})
     assert response.status_code == 429
+
+
+@override_settings(
+    TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+)
+def test_the_new_link_page_queues_the_same_work_for_known_and_unknown_addresses(client, contact):
+    from django_tasks_db.models import DBTaskResult
+
+    client.post(reverse("centre:request_link"), {"email": contact.email})
+    client.post(reverse("centre:request_link"), {"email": "nobody@example.nl"})
+    queued = list(DBTaskResult.objects.filter(task_path__endswith="send_centre_link"))
+    assert len(queued) == 2
+    for row in queued:
+        assert "@" not in json.dumps(row.args_kwargs)
+    assert not mail.outbox  # sent later, by the worker
+
+
+def test_a_suppressed_address_comes_back_only_by_the_persons_own_confirmed_choice(
+    client, newsletter
+):
+    from django.utils import timezone
+
+    from akkoord.consent.audiences import facts_for
+    from akkoord.consent.rules import Audience, MailClass, decide
+    from akkoord.contacts.erasure import erase_contact
+    from akkoord.contacts.services import register_contact
+
+    first, _ = register_contact({"email": "eva@example.nl"}, source_kind="form")
+    erase_contact(first, reason="request", via="test")
+    again, _ = register_contact({"email": "eva@example.nl"}, source_kind="import")
+
+    def allowed():
+        return decide(
+            facts_for(again, newsletter),
+            MailClass.MARKETING_OTHER,
+            Audience.OPTINS,
+            today=timezone.localdate(),
+            customer_months=24,
+        ).allowed
+
+    assert not allowed()
+    # The person follows the link mailed to their own address and subscribes.
+    client.post(
+        reverse("centre:choose", args=[centre_token(again)]),
+        {"action": "subscribe", "purpose": newsletter.key},
+    )
+    assert allowed()
