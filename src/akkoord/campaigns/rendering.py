@@ -21,7 +21,6 @@ from email.utils import formataddr, formatdate
 import css_inline
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
-from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -81,12 +80,14 @@ def privacy_url() -> str:
     return settings.AKKOORD_BASE_URL + "/privacy"
 
 
+# Built without reverse(): workers start fast and never load the whole URL map.
+# tests/test_public.py checks that these agree with urls.py.
 def unsubscribe_url(token: str) -> str:
-    return settings.AKKOORD_BASE_URL + reverse("campaigns:unsubscribe", args=[token])
+    return f"{settings.AKKOORD_BASE_URL}/u/{token}"
 
 
 def repermission_urls(token: str) -> tuple[str, str]:
-    base = settings.AKKOORD_BASE_URL + reverse("campaigns:repermission", args=[token])
+    base = f"{settings.AKKOORD_BASE_URL}/r/{token}"
     return base + "?answer=yes", base + "?answer=no"
 
 

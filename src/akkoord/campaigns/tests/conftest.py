@@ -3,6 +3,7 @@
 import email
 import email.policy
 import functools
+import logging
 import random
 import socket
 import threading
@@ -22,15 +23,19 @@ from akkoord.contacts.services import record_purchase, register_contact
 
 
 @functools.cache
-def test_key() -> str:
+def dkim_test_key() -> str:
     return generate_private_key()
 
 
 def stub_dns(name, timeout=5):
     """dkimpy's DNS hook: our test key for our selector, nothing else."""
     if name == b"akkoord._domainkey.mail.example.com.":
-        return public_record(test_key()).encode()
+        return public_record(dkim_test_key()).encode()
     return None
+
+
+# aiosmtpd logs every SMTP command at INFO: far too slow for thousands of messages.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class Sink:
@@ -82,7 +87,7 @@ def smtp_sink():
 @pytest.fixture
 def sending_domain(db):
     return SendingDomain.objects.create(
-        domain="mail.example.com", selector="akkoord", private_key_pem=test_key()
+        domain="mail.example.com", selector="akkoord", private_key_pem=dkim_test_key()
     )
 
 

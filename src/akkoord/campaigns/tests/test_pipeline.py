@@ -4,7 +4,7 @@ import re
 
 import dkim
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from akkoord.campaigns.audience import CampaignNotReady, freeze, preview
 from akkoord.campaigns.messenger import DeliveryError, FakeMessenger, SmtpMessenger
@@ -167,7 +167,8 @@ def test_a_campaign_nobody_may_receive_explains_why_and_cannot_start(
 ):
     record_event(contact, newsletter, EventKind.UNPROVEN, channel="import")
     campaign = make_campaign(newsletter, "marketing_other", "optins")
-    result = preview(campaign)
+    with translation.override("en"):
+        result = preview(campaign)
     assert result.allowed == 0
     assert any("re-permission" in text for text in result.why_nobody)
     with pytest.raises(CampaignNotReady):

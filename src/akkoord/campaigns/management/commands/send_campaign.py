@@ -20,6 +20,9 @@ from akkoord.campaigns.pipeline import run_worker
 
 class Command(BaseCommand):
     help = "Send a campaign with N worker processes."
+    # Workers start often (one per process, restarted after a crash): skip the
+    # project-wide checks, which load every URL map and template.
+    requires_system_checks: list = []
 
     def add_arguments(self, parser):
         parser.add_argument("campaign_id", type=int)

@@ -1,0 +1,43 @@
+"""Helpers for bench/send.py: an SMTP sink process and the floor client."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import time
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SINK = r"""
+import logging, sys, threading, time
+from aiosmtpd.controller import Controller
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+count = 0
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        global count
+        count += 1
+        return "250 OK"
+controller = Controller(Handler(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+print(count, flush=True)
+"""
+
+
+def floor(port: int, message: bytes, count: int) -> float:
+    """Pre-rendered messages over one reused SMTP connection: messages per second."""
+    connection = smtplib.SMTP("127.0.0.1", port)
+    started = time.perf_counter()
+    for index in range(count):
+        connection.sendmail("nieuws@mail.example.com", [f"floor{index}@example.org"], message)
+    elapsed = time.perf_counter() - started
+    connection.quit()
+    return count / elapsed

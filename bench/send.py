@@ -1,0 +1,160 @@
+"""Benchmark: send a campaign with DKIM to a local SMTP sink, next to the floor.
+
+    python bench/send.py [--size 100000] [--workers 1,2] [--database URL]
+
+Starts an aiosmtpd sink on 127.0.0.1 (a separate process), a temporary SQLite
+database unless --database is given (it must be empty: the script migrates and
+fills it), creates ``--size`` contacts and, per worker count, one campaign to
+them. Each campaign is sent by that many ``akkoord send_campaign --worker``
+processes; their peak RSS is read from the kernel (wait4). The floor sends one
+pre-rendered message of the same size ``min(size, 20000)`` times over one
+reused SMTP connection to the same sink. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _send_helpers import SINK, floor, free_port  # noqa: E402
+
+SETUP = r"""
+import json, sys, django
+django.setup()
+from akkoord.campaigns.loadtest import populate
+allowed, excluded = populate(int(sys.argv[1]))
+print(json.dumps({"allowed": len(allowed), "excluded": len(excluded)}))
+"""
+CAMPAIGN = r"""
+import json, sys, django
+django.setup()
+from akkoord.campaigns.audience import freeze
+from akkoord.campaigns.loadtest import make_campaign
+from akkoord.campaigns.models import Delivery
+from akkoord.campaigns.pipeline import CampaignSender
+from akkoord.contacts.models import Contact
+campaign = make_campaign()
+frozen = freeze(campaign)
+sample = CampaignSender(campaign).render(Contact.objects.get(email="r1@example.org"), "nl")[0]
+open(sys.argv[1], "wb").write(sample)
+print(json.dumps({"campaign": campaign.pk, "frozen": frozen}))
+"""
+RESULT = r"""
+import json, sys, django
+django.setup()
+from akkoord.campaigns.models import Delivery
+from django.db.models import Count, Min, Max
+rows = Delivery.objects.filter(campaign_id=int(sys.argv[1]))
+print(json.dumps({"status": dict(rows.values_list("status").annotate(n=Count("id")).order_by())}))
+"""
+
+
+def run_json(command, env) -> dict:
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--commit-every", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=200)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="akkoord-bench-send-"))
+    database = args.database or f"sqlite:///{scratch / 'bench.sqlite3'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "AKKOORD_DATA_DIR": str(scratch / "data"),
+        "AKKOORD_BASE_URL": "https://akkoord.example.com",
+        "AKKOORD_TASK_BACKEND": "immediate",
+        "DJANGO_SETTINGS_MODULE": "akkoord.settings",
+        "AKKOORD_LOG_LEVEL": "WARNING",
+    }
+    python = sys.executable
+    port = free_port()
+    sink = subprocess.Popen(
+        [python, "-c", SINK, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert sink.stdout.readline().strip() == "ready"
+        subprocess.run(
+            [python, "-m", "akkoord", "migrate", "-v0", "--skip-checks"], env=env, check=True
+        )
+        started = time.perf_counter()
+        population = run_json([python, "-c", SETUP, str(args.size)], env)
+        print(f"populated {args.size} contacts in {time.perf_counter() - started:.1f}s", flush=True)
+
+        results = {}
+        sample_message = b""
+        for workers in [int(w) for w in args.workers.split(",")]:
+            sample_path = scratch / "sample.eml"
+            info = run_json([python, "-c", CAMPAIGN, str(sample_path)], env)
+            sample_message = sample_path.read_bytes()
+            command = [
+                python, "-m", "akkoord", "send_campaign", str(info["campaign"]), "--worker",
+                "--smtp-url", f"smtp://127.0.0.1:{port}",
+                "--commit-every", str(args.commit_every), "--batch-size", str(args.batch_size),
+            ]  # fmt: skip
+            started = time.perf_counter()
+            processes = [
+                subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+                for _ in range(workers)
+            ]
+            peaks = []
+            for process in processes:
+                _pid, status, usage = os.wait4(process.pid, 0)
+                process.returncode = os.waitstatus_to_exitcode(status)
+                peaks.append(usage.ru_maxrss / 1024)
+            elapsed = time.perf_counter() - started
+            outcome = run_json([python, "-c", RESULT, str(info["campaign"])], env)
+            sent = outcome["status"].get("sent", 0)
+            results[workers] = {
+                "messages_per_s": round(sent / elapsed, 1),
+                "sent": sent,
+                "seconds": round(elapsed, 1),
+                "peak_rss_mb": round(max(peaks), 1),
+                "status": outcome["status"],
+            }
+            print(f"{workers} worker(s): {results[workers]}", flush=True)
+
+        floor_count = min(args.size, 20_000)
+        floor_rate = floor(port, sample_message, floor_count)
+        print(f"floor: {floor_rate:.1f} messages/s over {floor_count} messages", flush=True)
+    finally:
+        sink.stdin.close()
+        sink.wait(timeout=30)
+    report = {
+        "workload": "send_campaign_dkim",
+        "size": args.size,
+        "database": database.split(":")[0],
+        "message_bytes": len(sample_message),
+        "floor_messages_per_s": round(floor_rate, 1),
+        "recipients": population["allowed"],
+    }
+    for workers, result in results.items():
+        report[f"messages_per_s_{workers}w"] = result["messages_per_s"]
+        report[f"vs_floor_{workers}w"] = round(result["messages_per_s"] / floor_rate, 3)
+        report[f"vs_floor_per_worker_{workers}w"] = round(
+            result["messages_per_s"] / workers / floor_rate, 3
+        )
+        report[f"peak_rss_mb_{workers}w"] = result["peak_rss_mb"]
+    first = min(results)
+    report["messages_per_s"] = results[first]["messages_per_s"]
+    report["vs_floor"] = report[f"vs_floor_{first}w"]
+    report["peak_rss_mb"] = max(r["peak_rss_mb"] for r in results.values())
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""What campaigns add to other pages: the contact page section."""
+
+from akkoord.campaigns.models import Delivery
+
+
+def contact_deliveries(request, contact):
+    """Every campaign this person was in, with the basis used: "why did they get this?"."""
+    from akkoord.campaigns.views import explain_delivery
+
+    deliveries = (
+        Delivery.objects.filter(contact=contact).select_related("campaign").order_by("-id")[:50]
+    )
+    rows = [(delivery, explain_delivery(delivery)) for delivery in deliveries]
+    return "campaigns/contact_section.html", {"rows": rows, "contact": contact}
