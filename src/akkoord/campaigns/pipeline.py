@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 RETRY_BASE_SECONDS = 60
 HARD_BOUNCE_CODES = {550, 551, 553}
+_MARK_SENT = (
+    "UPDATE campaigns_delivery SET status = %s, sent_at = %s, message_id = %s, basis = %s, "
+    "reason = %s, consent_seq = %s, attempts = %s, claim_token = '' WHERE id = %s"
+)
 
 
 @dataclass
@@ -222,10 +226,8 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, token:
             # per field and row: far slower than the sending it records).
             adapt = connection.ops.adapt_datetimefield_value
             with connection.cursor() as cursor:
-                cursor.executemany(  # noqa: S608 (the table name is ours, values are parameters)
-                    f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, "
-                    "message_id = %s, basis = %s, reason = %s, consent_seq = %s, "
-                    "attempts = %s, claim_token = '' WHERE id = %s",
+                cursor.executemany(
+                    _MARK_SENT,
                     [
                         (
                             DeliveryStatus.SENT.value,
