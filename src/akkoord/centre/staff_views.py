@@ -12,34 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from akkoord.accounts.audit import audit
+from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
 from akkoord.centre import requests
 from akkoord.centre.models import CentreSettings, ErasureRequest, RequestStatus
-
-try:
-    from akkoord.accounts.decorators import staff_required
-except ImportError:  # the accounts app ships it; this stand-in has the same contract
-    from functools import wraps
-
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-
-    def staff_required(view=None, *, change=False, admin=False):
-        def decorate(fn):
-            @wraps(fn)
-            def wrapper(request, *args, **kwargs):
-                user = request.user
-                if not (user.is_authenticated and user.is_verified()):
-                    return redirect_to_login(request.get_full_path())
-                if admin and not user.is_administrator:
-                    raise PermissionDenied
-                if change and not user.can_change_data:
-                    raise PermissionDenied
-                return fn(request, *args, **kwargs)
-
-            return wrapper
-
-        return decorate(view) if view is not None else decorate
 
 
 def contact_link(contact) -> str:
