@@ -113,7 +113,7 @@ class AccountabilitySettings(models.Model):
     storage_location = models.CharField(
         _("where the data is stored"),
         max_length=300,
-        default="Akkoord, op een server van de organisatie",
+        default="Akkoord (self-hosted)",
         help_text=_("Data centre, city or hosting company."),
     )
     security_nl = models.TextField(_("security measures (Dutch)"), blank=True)
