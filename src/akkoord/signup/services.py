@@ -155,7 +155,7 @@ def clean_signup_data(version: FormVersion, data: dict) -> tuple[dict, list[str]
         errors["fields"] = [_("Must be an object of field names and values.")]
         raw_custom = {}
     for key in data:
-        if key not in allowed and key not in ("email", "fields", "purposes"):
+        if key not in allowed and key not in ("email", "fields", "purposes", "language"):
             errors.setdefault(key, []).append(_("This form does not ask for this field."))
     for key in raw_custom:
         if key not in allowed or key in CORE_FIELDS:
@@ -179,6 +179,8 @@ def clean_signup_data(version: FormVersion, data: dict) -> tuple[dict, list[str]
             custom[key] = value
     if custom:
         contact_data["fields"] = custom
+    if data.get("language"):
+        contact_data["language"] = data["language"]
     try:
         from akkoord.contacts.services import clean_contact_data
 
@@ -213,7 +215,8 @@ def sign_up(
     """Sign a person up through ``form_version`` with double opt-in.
 
     ``data``: ``{"email": str, <core field>: str, "fields": {<contact field key>: value},
-    "purposes": [<purpose key>, ...]}``; only fields on the version are accepted
+    "purposes": [<purpose key>, ...], "language": "nl"|"en" (optional, default the
+    form's)}``; only fields on the version are accepted
     (others are a SignupInvalid), purposes not on the version are ignored, at
     least one purpose on the version must be ticked. ``ip``, ``user_agent`` and
     ``page_url`` describe the person's request (for the API: what the client

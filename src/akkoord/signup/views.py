@@ -9,7 +9,8 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -114,10 +115,11 @@ def snippets(form: SignupForm, request) -> dict:
     version = form.current_version
     base = settings.AKKOORD_BASE_URL
     hosted = base + reverse("signup:form", args=[form.public_key])
-    context = form_context(version, prefix=f"ak-{form.public_key}-", timed=False, action=hosted)
-    plain = render_to_string("signup/_form.html", context)
+    with translation.override(version.language):
+        context = form_context(version, prefix=f"ak-{form.public_key}-", timed=False, action=hosted)
+        plain = render_to_string("signup/_form.html", context)
     script = (
-        f'<div data-akkoord-form="{hosted}"><a href="{hosted}">{version.title}</a></div>\n'
+        f'<div data-akkoord-form="{hosted}"><a href="{hosted}">{escape(version.title)}</a></div>\n'
         f'<script src="{base}/static/signup/embed.js" defer></script>'
     )
     return {"hosted_url": hosted, "plain_html": plain, "script_html": script}
