@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from akkoord.campaigns.models import (
     Campaign,
@@ -91,7 +92,7 @@ def check_ready(campaign: Campaign) -> list[str]:
     languages = campaign.template.languages()
     if not languages:
         problems.append(
-            str(_t("The template needs a subject and a plain-text part in at least one language."))
+            str(_("The template needs a subject and a plain-text part in at least one language."))
         )
     for language in languages:
         for part in campaign.template.part(language):
@@ -100,14 +101,8 @@ def check_ready(campaign: Campaign) -> list[str]:
             except TemplateError as error:
                 problems.append(str(error))
     if campaign.is_repermission and not campaign.deadline:
-        problems.append(str(_t("A re-permission mail needs an answer deadline.")))
+        problems.append(str(_("A re-permission mail needs an answer deadline.")))
     return problems
-
-
-def _t(text):
-    from django.utils.translation import gettext
-
-    return gettext(text)
 
 
 def freeze(campaign: Campaign, today=None) -> int:
@@ -125,7 +120,7 @@ def freeze(campaign: Campaign, today=None) -> int:
         if locked.frozen_at is not None:
             return locked.deliveries.count()
         if locked.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-            raise CampaignNotReady(_t("This campaign was cancelled."))
+            raise CampaignNotReady(_("This campaign was cancelled."))
         available = locked.template.languages()
         for language in available:
             subject, html, text = locked.template.part(language)
@@ -160,10 +155,9 @@ def freeze(campaign: Campaign, today=None) -> int:
             Delivery.objects.bulk_create(chunk)
             total += len(chunk)
         if total == 0:
-            # Roll back: nothing was sent, and the staff user sees why in the preview.
-            transaction.set_rollback(True)
+            # Leaving the block by an exception rolls everything back.
             raise CampaignNotReady(
-                _t("Nobody in this audience may lawfully receive this mail. See the preview.")
+                _("Nobody in this audience may lawfully receive this mail. See the preview.")
             )
         now = timezone.now()
         Campaign.objects.filter(pk=locked.pk).update(

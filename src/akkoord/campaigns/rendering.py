@@ -168,11 +168,14 @@ def _footer_html(organisation, from_name) -> str:
         "sender": escape(from_name),
         "identity": escape(identity),
     }
+    privacy_label = escape(_("Privacy statement"))
+    unsubscribe_label = escape(_("Unsubscribe"))
+    privacy_link = escape(privacy_url())
     return (
         '<div class="akkoord-footer" style="margin-top:24px;font-size:12px;color:#555">'
         f"<p>{sender}</p>"
-        f'<p><a href="{escape(privacy_url())}">{escape(_("Privacy statement"))}</a> · '
-        f'<a href="{{unsubscribe}}">{escape(_("Unsubscribe"))}</a></p></div>'
+        f'<p><a href="{privacy_link}">{privacy_label}</a> · '
+        f'<a href="{{unsubscribe}}">{unsubscribe_label}</a></p></div>'
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from akkoord.accounts.audit import audit
 from akkoord.campaigns.audience import CampaignNotReady, check_ready, freeze, preview
@@ -26,7 +27,7 @@ def _enqueue_workers(campaign: Campaign, run_after=None) -> None:
     task = send_campaign_task
     if run_after is not None:
         task = task.using(run_after=run_after)
-    for _ in range(worker_count() if run_after is None else 1):
+    for _index in range(worker_count() if run_after is None else 1):
         transaction.on_commit(lambda task=task: task.enqueue(campaign.pk))
 
 
@@ -90,9 +91,3 @@ def cancel(campaign: Campaign, user) -> bool:
             )
             audit(user, "change", campaign, detail="cancelled")
     return bool(changed)
-
-
-def _(text):
-    from django.utils.translation import gettext
-
-    return gettext(text)
