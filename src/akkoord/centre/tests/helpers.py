@@ -48,15 +48,19 @@ def find_everywhere(needles: list[str]) -> dict[str, list[str]]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             columns = connection.introspection.get_table_description(cursor, table)
-            for column in columns:
-                for needle in needles:
-                    cursor.execute(
-                        f"SELECT COUNT(*) FROM {quote(table)} "  # noqa: S608 - names from introspection
-                        f"WHERE LOWER(CAST({quote(column.name)} AS TEXT)) LIKE %s",
-                        [f"%{needle.lower()}%"],
-                    )
-                    if cursor.fetchone()[0]:
-                        found.setdefault(needle, []).append(f"{table}.{column.name}")
+            pairs = [(column.name, needle) for column in columns for needle in needles]
+            # One query per table: a hit count for every (column, needle) pair.
+            counts = ", ".join(
+                f"SUM(CASE WHEN LOWER(CAST({quote(name)} AS TEXT)) LIKE %s THEN 1 ELSE 0 END)"
+                for name, _needle in pairs
+            )
+            cursor.execute(
+                f"SELECT {counts} FROM {quote(table)}",  # noqa: S608 - names from introspection
+                [f"%{needle.lower()}%" for _name, needle in pairs],
+            )
+            for (name, needle), hits in zip(pairs, cursor.fetchone(), strict=True):
+                if hits:
+                    found.setdefault(needle, []).append(f"{table}.{name}")
     return found
 
 
