@@ -204,3 +204,17 @@ def test_no_renewal_without_a_material_version(complete, admin):
     statement.publish(admin)
     material, states = statement.renewal_needed()
     assert material is None and not states.exists()
+
+
+def test_the_demo_organisation_gets_a_complete_register_and_a_published_statement(
+    db, settings, tmp_path
+):
+    from akkoord.front.demo import create_demo
+
+    settings.DATA_DIR = tmp_path
+    create_demo()
+    version = ensure_published_defaults()
+    assert version is not None and statement.missing_parts() == []
+    purposes = {a["purpose_key"] for a in register.build_register("nl")["activities"]}
+    assert set(Purpose.objects.filter(is_active=True).values_list("key", flat=True)) <= purposes
+    assert version.content["nl"]["organisation"] == "Fietsenwinkel De Ketting B.V."

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from akkoord.accountability import statement
+from akkoord.accountability import register, statement
 from akkoord.accountability.models import Breach, Processor, RetentionRun, StatementVersion
 from akkoord.accounts.models import AuditEntry
 
@@ -135,3 +135,75 @@ def test_retention_dry_run_from_the_staff_page(complete, admin_client):
 def test_current_statement_helpers_follow_publishing(complete, admin):
     statement.publish(admin)
     assert statement.current_statement_version() == "1"
+
+
+def test_editing_an_activity_changes_the_register(complete, admin_client, newsletter):
+    from akkoord.accountability.models import ProcessingActivity
+
+    activity = ProcessingActivity.objects.get(purpose=newsletter)
+    url = reverse("accountability:activity", args=[activity.pk])
+    assert admin_client.get(url).status_code == 200
+    data = {
+        "name_nl": "Nieuwsbrief",
+        "name_en": "Newsletter",
+        "description_nl": "Maandelijkse nieuwsbrief.",
+        "description_en": "Monthly newsletter.",
+        "legal_basis": "consent",
+        "persons_nl": "Abonnees",
+        "persons_en": "Subscribers",
+        "retention_days": "730",
+        "processors": [p.pk for p in Processor.objects.all()],
+    }
+    assert admin_client.post(url, {**data, "legal_basis": "whim"}).status_code == 200
+    assert admin_client.post(url, data).status_code == 302
+    page = admin_client.get(reverse("accountability:register") + "?lang=en").content.decode()
+    assert "Subscribers" in page
+
+
+def test_settings_and_category_retention_forms(complete, admin_client):
+    from akkoord.accountability.models import AccountabilitySettings, CategoryRetention
+
+    url = reverse("accountability:settings")
+    response = admin_client.post(url, {"storage_country": "Nederland", "audit_log_days": "x"})
+    assert response.status_code == 200
+    assert AccountabilitySettings.current().storage_country == "NL"
+    categories = reverse("accountability:categories")
+    rows = list(CategoryRetention.objects.all())
+    form = {"form-TOTAL_FORMS": len(rows), "form-INITIAL_FORMS": len(rows)}
+    for i, row in enumerate(rows):
+        form |= {f"form-{i}-id": row.pk, f"form-{i}-retention_days": 500 if i == 0 else 365}
+    assert admin_client.post(categories, form).status_code == 302
+    assert CategoryRetention.objects.get(pk=rows[0].pk).retention_days == 500
+    days = [c["retention_days"] for c in register.build_register("en")["categories"]]
+    assert 500 in days
+
+
+def test_breach_notification_from_the_page(newsletter, contact, admin_client):
+    from django.core import mail
+
+    from akkoord.consent.ledger import record_event
+    from akkoord.consent.models import Channel
+    from akkoord.consent.rules import EventKind
+
+    record_event(
+        contact, newsletter, EventKind.GRANTED, channel=Channel.STAFF, needs_confirmation=False
+    )
+    breach = Breach.objects.create(
+        title="Lost laptop",
+        nature="x",
+        affected_purpose=newsletter,
+        person_subject_nl="Datalek",
+        person_text_nl="Tekst",
+        person_subject_en="Breach",
+        person_text_en="Text",
+    )
+    page = admin_client.get(reverse("accountability:breach", args=[breach.pk])).content.decode()
+    assert 'id="affected"' in page and ": 1</dd>" in page
+    response = admin_client.post(reverse("accountability:breach_notify", args=[breach.pk]))
+    assert response.status_code == 302 and len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["jan.jansen@example.nl"]
+
+
+def test_real_retention_run_from_the_page_goes_through_the_task(complete, admin_client):
+    admin_client.post(reverse("accountability:retention_run"))
+    assert RetentionRun.objects.filter(dry_run=False).count() == 1
