@@ -16,18 +16,15 @@ from __future__ import annotations
 import base64
 import json
 import random
-import secrets
-import string
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticToken
 
+from akkoord.accounts import services as accounts
 from akkoord.accounts.models import Role, User
 from akkoord.consent.ledger import record_event
 from akkoord.consent.models import Channel, Purpose
@@ -46,7 +43,6 @@ DEMO_ORGANISATION = "Fietsenwinkel De Ketting B.V."
 DEMO_ADMIN_EMAIL = "beheerder@deketting.example.nl"
 CREDENTIALS_FILE = "demo-sign-in.json"
 ACTOR = "demo"
-RECOVERY_CODES = 10
 # The demo is the same on every machine: names, dates and choices come from this seed.
 SEED = 2026
 
@@ -254,28 +250,16 @@ def _fields() -> None:
         )
 
 
-def _password() -> str:
-    alphabet = string.ascii_letters + string.digits
-    groups = ["".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4)]
-    return "-".join(groups)
-
-
 def _administrator() -> DemoSignIn:
-    password = _password()
-    user = User.objects.create_user(
-        DEMO_ADMIN_EMAIL, password, role=Role.ADMIN, name="Demo Beheerder", language="nl"
-    )
-    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    """The demo administrator, made the way the accounts app makes staff users,
+    with its authenticator already set up so that the printed key works at once."""
+    password = accounts.generate_password()
+    user = accounts.create_staff_user(DEMO_ADMIN_EMAIL, Role.ADMIN, password, name="Demo Beheerder")
+    device = accounts.pending_totp_device(user)
+    accounts.confirm_totp_device(device)
     secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
-    label = quote(f"Akkoord demo:{user.email}")
-    uri = f"otpauth://totp/{label}?secret={secret}&issuer=Akkoord%20demo&digits=6&period=30"
-    backup = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-    codes = []
-    for _ in range(RECOVERY_CODES):
-        token = StaticToken.random_token()
-        backup.token_set.create(token=token)
-        codes.append(token)
-    return DemoSignIn(DEMO_ADMIN_EMAIL, password, secret, uri, codes)
+    codes = accounts.new_recovery_codes(user)
+    return DemoSignIn(DEMO_ADMIN_EMAIL, password, secret, accounts.totp_uri(device), codes)
 
 
 @dataclass

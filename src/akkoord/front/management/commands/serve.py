@@ -262,8 +262,9 @@ class Command(BaseCommand):
         ]
         if not get_user_model().objects.exists():
             lines.append(
-                "No staff user yet: create the first administrator with "
-                "`akkoord createsuperuser`, or try the demo with `akkoord serve --demo`."
+                "No staff user yet: create the first administrator with `akkoord "
+                "createstaffuser --role admin --email you@example.org`, or try the demo "
+                "with `akkoord serve --demo`."
             )
         lines += ["Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))
