@@ -132,8 +132,14 @@ def test_killed_workers_lose_nothing_and_duplicate_at_most_the_in_flight(tmp_pat
         workers = [spawn() for _ in range(workers_wanted)]
         rng = random.Random()
         in_flight = []
+        progress = []
         for _kill in range(KILLS):
-            time.sleep(rng.uniform(2.5, 4.0))
+            # A random point while messages are going out: after a random number
+            # of further messages (not a random time: workers take a moment to start).
+            target = len(sink.messages) + rng.randint(20, max(21, SIZE // (KILLS + 2)))
+            while len(sink.messages) < target and all(w.poll() is None for w in workers):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.05))
             victim = rng.randrange(len(workers))
             if workers[victim].poll() is not None:
                 break  # the campaign finished already
@@ -141,6 +147,7 @@ def test_killed_workers_lose_nothing_and_duplicate_at_most_the_in_flight(tmp_pat
             workers[victim].wait()
             received = set(sink.recipients())
             in_flight.append(len(received & database.unsent(setup["campaign"])))
+            progress.append(len(received))
             workers[victim] = spawn()
         deadline = time.monotonic() + 600
         for worker in workers:
@@ -151,7 +158,7 @@ def test_killed_workers_lose_nothing_and_duplicate_at_most_the_in_flight(tmp_pat
         duplicates = len(received) - len(set(received))
         print(
             f"chaos: size={SIZE} workers={workers_wanted} kills={len(in_flight)} "
-            f"in_flight={in_flight} duplicates={duplicates} db={'pg' if database.postgres else 'sqlite'}"
+            f"received_at_kills={progress} in_flight={in_flight} duplicates={duplicates} db={'pg' if database.postgres else 'sqlite'}"
         )
         assert len(in_flight) >= 2, "the campaign ended before the workers could be killed"
         assert set(received) == set(setup["allowed"]), "every lawful recipient got the mail"
