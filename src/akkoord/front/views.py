@@ -1,7 +1,18 @@
+"""The dashboard and /healthz."""
+
 from django.db import connection
+from django.db.models import Count
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from akkoord.accounts.decorators import staff_required
+from akkoord.consent.models import ConsentState, Purpose
+from akkoord.consent.rules import ConsentStatus, customer_cutoff
+from akkoord.contacts.models import Activity, Contact
+from akkoord.lib.panels import dashboard as dashboard_panels
+from akkoord.organisation.models import Organisation
 
 
 @require_GET
@@ -26,3 +37,35 @@ def _worker_status() -> str:
         return "not seen"
     age = (timezone.now() - beat.seen_at).total_seconds()
     return "ok" if age < 120 else "stale"
+
+
+@require_GET
+@staff_required
+def dashboard(request):
+    """Counts at a glance, recent activity, and the panels other apps register."""
+    organisation = Organisation.current()
+    cutoff = customer_cutoff(timezone.localdate(), organisation.customer_relationship_months)
+    # One grouped query over the (purpose, status) index, not one per purpose.
+    counts: dict[int, dict[str, int]] = {}
+    for row in ConsentState.objects.values("purpose_id", "status").annotate(n=Count("pk")):
+        counts.setdefault(row["purpose_id"], {})[row["status"]] = row["n"]
+    purposes = [
+        {
+            "purpose": purpose,
+            "granted": counts.get(purpose.pk, {}).get(ConsentStatus.GRANTED.value, 0),
+            "pending": counts.get(purpose.pk, {}).get(ConsentStatus.PENDING.value, 0),
+            "unproven": counts.get(purpose.pk, {}).get(ConsentStatus.UNPROVEN.value, 0),
+            "withdrawn": counts.get(purpose.pk, {}).get(ConsentStatus.WITHDRAWN.value, 0),
+        }
+        for purpose in Purpose.objects.filter(is_active=True)
+    ]
+    context = {
+        "organisation": organisation,
+        "contact_count": Contact.objects.count(),
+        "customer_count": Contact.objects.filter(last_purchase_on__gte=cutoff).count(),
+        "objected_count": Contact.objects.filter(objected_at__isnull=False).count(),
+        "purposes": purposes,
+        "recent": Activity.objects.select_related("contact").order_by("-occurred_at", "-id")[:15],
+        "panels": dashboard_panels.render(request),
+    }
+    return render(request, "front/dashboard.html", context)
