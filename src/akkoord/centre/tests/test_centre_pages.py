@@ -50,6 +50,9 @@ def test_the_page_shows_fields_source_consent_history_with_proof_and_mails(
     assert "Uw factuur 42" in page and "November news" in page
     # The basis, in words (Dutch once the consent app's translations are in).
     assert "<td>toestemming</td>" in page or "<td>consent</td>" in page
+    # Nothing from elsewhere, nothing inline (the CSP allows neither), no JavaScript needed.
+    assert 'src="http' not in page and 'href="//' not in page
+    assert "<script" not in page and 'style="' not in page
 
 
 def test_the_page_is_in_the_persons_language_unless_they_chose(client, contact, token):

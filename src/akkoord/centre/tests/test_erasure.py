@@ -292,3 +292,16 @@ def test_an_open_request_is_closed_when_the_person_is_erased_another_way(review,
     request.refresh_from_db()
     assert request.contact is None
     assert request.status == RequestStatus.DONE and request.handled_at is not None
+
+
+def test_erasing_one_person_leaves_everyone_else_untouched(person, newsletter):
+    other, _ = register_contact(
+        {"email": "kees@voorbeeld.nl", "first_name": "Kees"}, source_kind="form"
+    )
+    signed_up(other, newsletter)
+    proofs_before = ConsentProof.objects.filter(subject_key=other.ledger_key).count()
+    erase_contact(person, reason="request", via="test")
+    assert Contact.objects.filter(pk=other.pk).exists()
+    assert ConsentProof.objects.filter(subject_key=other.ledger_key).count() == proofs_before
+    assert not Suppression.objects.filter(email_hash=other.email_hash).exists()
+    assert verify_ledger().ok
