@@ -58,6 +58,7 @@ from akkoord.contacts.models import (
 from akkoord.contacts.services import CORE_FIELDS, clean_field_value
 from akkoord.contacts.signals import contact_registered
 from akkoord.transfer import formats
+from akkoord.transfer.bulk import insert_rows
 from akkoord.transfer.ledger_batch import PendingEvent, append_events
 from akkoord.transfer.reading import Source, SourceRow
 
@@ -532,7 +533,7 @@ class _ChunkWriter:
             )
             for row in rows
         ]
-        Contact.objects.bulk_create(contacts)
+        insert_rows(Contact, contacts)
         if contacts and contacts[0].pk is None:  # backends without RETURNING
             pks = dict(
                 Contact.objects.filter(email__in=[c.email for c in contacts]).values_list(
@@ -542,7 +543,8 @@ class _ChunkWriter:
             for contact in contacts:
                 contact.pk = pks[contact.email]
         self.report.created += len(contacts)
-        Activity.objects.bulk_create(
+        insert_rows(
+            Activity,
             [
                 Activity(
                     contact=contact,
@@ -557,15 +559,16 @@ class _ChunkWriter:
                     },
                 )
                 for contact, row in zip(contacts, rows, strict=True)
-            ]
+            ],
         )
         fields = {f.key: f for f in ContactField.objects.filter(is_active=True)}
-        ContactFieldValue.objects.bulk_create(
+        insert_rows(
+            ContactFieldValue,
             [
                 ContactFieldValue(contact=contact, field=fields[key], value=value)
                 for contact, row in zip(contacts, rows, strict=True)
                 for key, value in row.fields.items()
-            ]
+            ],
         )
         return contacts
 

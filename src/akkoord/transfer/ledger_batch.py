@@ -26,6 +26,7 @@ from akkoord.consent.ledger import LedgerError
 from akkoord.consent.models import ConsentEvent, ConsentProof, ConsentState, LedgerHead, Purpose
 from akkoord.consent.rules import ConsentStatus, EventKind, PurposeConsent, apply_event
 from akkoord.contacts.models import Activity, ActivityKind, Contact
+from akkoord.transfer.bulk import insert_rows
 
 
 @dataclass
@@ -113,7 +114,7 @@ def append_events(pending: list[PendingEvent]) -> list[ConsentEvent]:
             prev_hash = event.hash
             events.append(event)
             proofs.append((event, proof_data))
-        ConsentEvent.objects.bulk_create(events)
+        insert_rows(ConsentEvent, events)
         if any(e.pk is None for e in events):  # backends without RETURNING
             by_seq = dict(
                 ConsentEvent.objects.filter(seq__in=[e.seq for e in events]).values_list(
@@ -122,16 +123,18 @@ def append_events(pending: list[PendingEvent]) -> list[ConsentEvent]:
             )
             for event in events:
                 event.pk = by_seq[event.seq]
-        ConsentProof.objects.bulk_create(
+        insert_rows(
+            ConsentProof,
             [
                 ConsentProof(event_id=e.pk, subject_key=e.subject_key, data=data)
                 for e, data in proofs
-            ]
+            ],
         )
         head.seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["seq", "last_hash"])
         _update_derived_state(pending, events)
-        Activity.objects.bulk_create(
+        insert_rows(
+            Activity,
             [
                 Activity(
                     contact=item.contact,
@@ -147,7 +150,7 @@ def append_events(pending: list[PendingEvent]) -> list[ConsentEvent]:
                     },
                 )
                 for item, event in zip(pending, events, strict=True)
-            ]
+            ],
         )
     return events
 
@@ -190,7 +193,7 @@ def _update_derived_state(pending: list[PendingEvent], events: list[ConsentEvent
             for name, value in values.items():
                 setattr(row, name, value)
             changed.append(row)
-    ConsentState.objects.bulk_create(new_rows)
+    insert_rows(ConsentState, new_rows)
     if changed:
         ConsentState.objects.bulk_update(
             changed, ["status", "grant_seq", "granted_at", "confirmed_at", "changed_at", "last_seq"]

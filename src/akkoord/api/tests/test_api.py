@@ -1,12 +1,7 @@
-import pytest
-
 from akkoord.accounts.models import AuditEntry
 from akkoord.api.models import ApiKey, Scope
 from akkoord.consent.models import ConsentEvent, ConsentProof, Suppression
 from akkoord.contacts.models import Contact
-
-# Independent of other apps' pages (see transfer/tests/urls.py).
-pytestmark = pytest.mark.urls("akkoord.transfer.tests.urls")
 
 
 def test_calls_without_a_valid_key_are_refused_with_a_structured_error(client, db):

@@ -7,6 +7,8 @@ schema. Bounded: few examples per operation, so it stays fast.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -19,16 +21,19 @@ from akkoord.api.models import ApiKey, Scope
 from akkoord.api.v1 import api as ninja_api
 from akkoord.wsgi import application
 
-# Independent of other apps' pages (see transfer/tests/urls.py).
-pytestmark = pytest.mark.urls("akkoord.transfer.tests.urls")
-
 
 @pytest.fixture
 def api_schema(db, newsletter, contact):
     raw = ninja_api.get_openapi_schema(path_params={})
     schema = schemathesis.openapi.from_dict(raw)
     schema.app = application
-    return schema
+    # Like Django's test client: do not close the test's database connection
+    # (inside its transaction) at the end of each in-process request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schema
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def test_api_answers_match_the_openapi_document(api_schema):
