@@ -118,3 +118,18 @@ def test_demo_is_not_mixed_into_an_install_with_real_contacts(db, data_dir):
         demo.create_demo()
     assert Contact.objects.count() == 1
     assert not Purpose.objects.exists()
+
+
+def test_the_printed_demo_details_get_through_the_real_sign_in_pages(client, db, data_dir):
+    from django.urls import reverse
+
+    sign_in = demo.create_demo()
+    response = client.post(
+        reverse("accounts:login"), {"email": sign_in.email, "password": sign_in.password}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        reverse("accounts:verify"), {"code": _totp(sign_in.totp_secret, time.time())}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert client.get(reverse("front:dashboard")).status_code == 200
