@@ -170,6 +170,10 @@ def test_with_review_a_request_waits_with_its_one_month_deadline(
     assert ErasureRequest.objects.count() == 1
     listing = dpo_client.get(reverse("centre:requests")).content.decode()
     assert f"#{request.pk}" in listing
+    detail = dpo_client.get(reverse("centre:request", args=[request.pk])).content.decode()
+    assert FIRST in detail and 'value="carry_out"' not in detail  # read-only for the DPO
+    detail = marketer_client.get(reverse("centre:request", args=[request.pk])).content.decode()
+    assert 'value="carry_out"' in detail and 'value="extend"' in detail
     # The DPO reads; only administrators and marketers act.
     action = reverse("centre:request_action", args=[request.pk])
     assert dpo_client.post(action, {"action": "carry_out", "confirm": "yes"}).status_code == 403
@@ -218,6 +222,7 @@ def test_overdue_requests_stand_out(review, person, admin_client):
 
 def test_only_administrators_change_the_setting(admin_client, marketer_client):
     url = reverse("centre:settings")
+    assert b"erasure_needs_review" in admin_client.get(url).content
     assert marketer_client.post(url, {"erasure_needs_review": "on"}).status_code == 403
     assert admin_client.post(url, {"erasure_needs_review": "on"}).status_code == 302
     assert CentreSettings.current().erasure_needs_review
