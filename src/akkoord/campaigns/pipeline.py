@@ -11,14 +11,17 @@ Crash safety: a row is marked *sent* right after the SMTP server accepted the
 message, in groups of at most ``commit_every`` messages. A worker killed at any
 point leaves rows in *sending*; once their lease runs out another worker (or
 the restarted one) queues them again. The only duplicates possible are the
-messages accepted but not yet recorded: at most ``commit_every`` per worker
-and crash. A restored backup is safe in the same way for rows that were
+messages accepted but not yet recorded: at most ``commit_every`` plus the
+small hand-over window of the SMTP thread (3) per worker and crash. A restored backup is safe in the same way for rows that were
 recorded as sent in it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -333,6 +336,7 @@ def run_worker(
     sender = CampaignSender(campaign)
     pending = _Pending()
     idle_since = None
+    sending = _SendThread(messenger)
     try:
         while True:
             if not _still_sending(campaign_id):
@@ -359,11 +363,16 @@ def run_worker(
             idle_since = None
             stats.batches += 1
             if not _send_batch(
-                campaign, sender, messenger, ids, token, pending, stats, commit_every, on_sent
+                campaign, sender, sending, ids, token, pending, stats, commit_every, on_sent
             ):
                 stats.stopped_because = "not sending"
                 break
     finally:
+        sending.stop()
+        # Whatever the SMTP thread finished is recorded, so it is not sent again.
+        with contextlib.suppress(Exception):
+            for done, error in sending.results():
+                _record(done, error, pending, stats, None)
         _flush(campaign, sender, pending, token)
         release(campaign_id, token)
         messenger.close()
@@ -379,7 +388,93 @@ def _idle_wait(campaign_id: int, default: float) -> float:
     return max(0.05, min((next_due - timezone.now()).total_seconds(), 5.0))
 
 
-def _send_batch(campaign, sender, messenger, ids, token, pending, stats, commit_every, on_sent):
+class _SendThread:
+    """Hands rendered messages to the messenger on its own thread.
+
+    While the server answers one message, the worker renders and signs the
+    next (socket waits release the GIL). At most ``window`` messages wait here;
+    results come back in order and are recorded by the worker's thread, which
+    owns the database connection.
+    """
+
+    def __init__(self, messenger: Messenger, window: int = 2):
+        self.messenger = messenger
+        self.inbox: queue.Queue = queue.Queue(maxsize=window)
+        self.outbox: queue.Queue = queue.Queue()
+        self.outstanding = 0
+        self.thread = threading.Thread(target=self._run, name="akkoord-smtp", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.inbox.get()
+            if item is None:
+                return
+            job, sender, recipient, raw = item
+            try:
+                self.messenger.send(sender, recipient, raw)
+            except DeliveryError as error:
+                self.outbox.put((job, error))
+            except BaseException as error:  # a bug: hand it to the worker thread
+                self.outbox.put((job, error))
+            else:
+                self.outbox.put((job, None))
+
+    def submit(self, job, sender: str, recipient: str, raw: bytes) -> None:
+        self.inbox.put((job, sender, recipient, raw))
+        self.outstanding += 1
+
+    def results(self, *, wait_all: bool = False):
+        while self.outstanding:
+            try:
+                item = self.outbox.get(block=wait_all)
+            except queue.Empty:
+                return
+            self.outstanding -= 1
+            job, error = item
+            if error is not None and not isinstance(error, DeliveryError):
+                raise error
+            yield job, error
+
+    def stop(self) -> None:
+        self.inbox.put(None)
+        self.thread.join(timeout=60)
+
+
+def _record(job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
+    pk, contact_id, language, attempts, reason, seq, message_id, subject = job
+    if error is not None:
+        if error.temporary and attempts < MAX_ATTEMPTS:
+            pending.retry.append((pk, attempts, error.reply))
+            stats.retried += 1
+        else:
+            pending.failed.append((pk, error.reply))
+            stats.failed += 1
+            if error.code in HARD_BOUNCE_CODES:
+                pending.bounced.append(contact_id)
+        return
+    basis = ALLOWING_REASONS[Reason(reason)].value
+    consent_seq = seq if Reason(reason) != Reason.OK_CUSTOMER else None
+    pending.sent.append(
+        (
+            pk,
+            timezone.now(),
+            message_id,
+            basis,
+            reason,
+            consent_seq,
+            attempts,
+            contact_id,
+            language,
+            subject,
+        )
+    )
+    stats.sent += 1
+    if on_sent is not None:
+        on_sent(pk)
+
+
+def _send_batch(campaign, sender, sending, ids, token, pending, stats, commit_every, on_sent):
     rows = list(
         Delivery.objects.filter(pk__in=ids).values_list("pk", "contact_id", "language", "attempts")
     )
@@ -400,41 +495,18 @@ def _send_batch(campaign, sender, messenger, ids, token, pending, stats, commit_
             stats.skipped += 1
             continue
         raw, message_id, subject = sender.render(contact, language)
-        attempts += 1
-        try:
-            messenger.send(campaign.from_address, contact.email, raw)
-        except DeliveryError as error:
-            if error.temporary and attempts < MAX_ATTEMPTS:
-                pending.retry.append((pk, attempts, error.reply))
-                stats.retried += 1
-            else:
-                pending.failed.append((pk, error.reply))
-                stats.failed += 1
-                if error.code in HARD_BOUNCE_CODES:
-                    pending.bounced.append(contact_id)
-        else:
-            basis = ALLOWING_REASONS[Reason(reason)].value
-            consent_seq = seq if Reason(reason) != Reason.OK_CUSTOMER else None
-            pending.sent.append(
-                (
-                    pk,
-                    timezone.now(),
-                    message_id,
-                    basis,
-                    reason,
-                    consent_seq,
-                    attempts,
-                    contact_id,
-                    language,
-                    subject,
-                )
-            )
-            stats.sent += 1
-            if on_sent is not None:
-                on_sent(pk)
+        job = (pk, contact_id, language, attempts + 1, reason, seq, message_id, subject)
+        sending.submit(job, campaign.from_address, contact.email, raw)
+        for done, error in sending.results():
+            _record(done, error, pending, stats, on_sent)
         if len(pending) >= commit_every:
             _flush(campaign, sender, pending, token)
             if not _still_sending(campaign.pk):
+                for done, error in sending.results(wait_all=True):
+                    _record(done, error, pending, stats, on_sent)
+                _flush(campaign, sender, pending, token)
                 return False
+    for done, error in sending.results(wait_all=True):
+        _record(done, error, pending, stats, on_sent)
     _flush(campaign, sender, pending, token)
     return True
