@@ -1,11 +1,18 @@
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from akkoord.contacts.models import Contact
 from akkoord.signup.services import SignupRefused, sign_up
 from akkoord.signup.tests.conftest import PROOF
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def attempt(version, email, ip):
