@@ -207,3 +207,18 @@ def test_breach_notification_from_the_page(newsletter, contact, admin_client):
 def test_real_retention_run_from_the_page_goes_through_the_task(complete, admin_client):
     admin_client.post(reverse("accountability:retention_run"))
     assert RetentionRun.objects.filter(dry_run=False).count() == 1
+
+
+def test_statement_draft_renders_in_dutch_and_english(complete, dpo_client):
+    url = reverse("accountability:statement")
+    nl = dpo_client.get(url + "?lang=nl").content.decode()
+    en = dpo_client.get(url + "?lang=en").content.decode()
+    assert "Wie wij zijn" in nl and "Uw recht om bezwaar te maken" in nl
+    assert "Who we are" in en and "Your right to object" in en
+
+
+def test_privacy_redirect_keeps_the_language(complete, admin, client):
+    statement.publish(admin)
+    response = client.get("/privacy?lang=en")
+    assert response["Location"] == "/privacy/1/?lang=en"
+    assert "Who we are" in client.get(response["Location"]).content.decode()
