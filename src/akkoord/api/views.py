@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from akkoord.accounts.audit import audit
+from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
-from akkoord.api.access import staff_required
 from akkoord.api.models import ApiKey, Scope
 
 

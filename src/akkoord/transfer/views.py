@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from akkoord.accounts.audit import audit
+from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
 from akkoord.contacts.models import ContactField
 from akkoord.transfer import formats
-from akkoord.transfer.access import staff_required
 from akkoord.transfer.exporting import write_export
 from akkoord.transfer.forms import ExportForm, UploadForm
 from akkoord.transfer.importer import ImportError_, ImportRun, RowParser, prepare, run_import
