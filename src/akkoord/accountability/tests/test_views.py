@@ -222,3 +222,25 @@ def test_privacy_redirect_keeps_the_language(complete, admin, client):
     response = client.get("/privacy?lang=en")
     assert response["Location"] == "/privacy/1/?lang=en"
     assert "Who we are" in client.get(response["Location"]).content.decode()
+
+
+def test_renewal_page_counts_contacts_without_touching_the_ledger(
+    complete, admin, dpo_client, contact, newsletter
+):
+    from akkoord.consent.ledger import record_event
+    from akkoord.consent.models import Channel, ConsentEvent
+    from akkoord.consent.rules import EventKind
+
+    record_event(
+        contact,
+        newsletter,
+        EventKind.GRANTED,
+        channel=Channel.STAFF,
+        needs_confirmation=False,
+        privacy_statement_version="",
+    )
+    statement.publish(admin, material=True)
+    events = ConsentEvent.objects.count()
+    page = dpo_client.get(reverse("accountability:renewal")).content.decode()
+    assert 'id="renewal-count"' in page and "jan.jansen@example.nl" in page
+    assert ConsentEvent.objects.count() == events
