@@ -26,6 +26,10 @@ def _enqueue_workers(campaign: Campaign, run_after=None) -> None:
 
     task = send_campaign_task
     if run_after is not None:
+        if not task.get_backend().supports_defer:
+            # The immediate backend (tests) cannot wait; the database and RQ
+            # backends can. `akkoord send_campaign` also starts a due campaign.
+            return
         task = task.using(run_after=run_after)
     for _index in range(worker_count() if run_after is None else 1):
         transaction.on_commit(lambda task=task: task.enqueue(campaign.pk))
@@ -52,7 +56,22 @@ def start(campaign: Campaign, user, *, when=None) -> str:
     freeze(campaign)
     audit(user, "send", campaign, detail="started")
     _enqueue_workers(campaign)
+    if campaign.is_repermission:
+        _enqueue_deadline(campaign)
     return "started"
+
+
+def _enqueue_deadline(campaign: Campaign) -> None:
+    """Run the deadline job the day after the deadline (also: `akkoord campaign_deadlines`)."""
+    from datetime import datetime, time, timedelta
+
+    from akkoord.campaigns.tasks import repermission_deadlines_task
+
+    if not repermission_deadlines_task.get_backend().supports_defer:
+        return
+    due = timezone.make_aware(datetime.combine(campaign.deadline + timedelta(days=1), time(1)))
+    task = repermission_deadlines_task.using(run_after=due)
+    transaction.on_commit(task.enqueue)
 
 
 def pause(campaign: Campaign, user) -> bool:

@@ -112,6 +112,11 @@ def test_schedule_pause_resume_cancel(marketer_client, make_campaign, newsletter
     marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": past})
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT, "a moment in the past is refused"
+    future = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": future})
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+    assert not Delivery.objects.exists(), "the audience is frozen when sending starts"
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
     marketer_client.post(f"/campaigns/{campaign.pk}/pause")
     campaign.refresh_from_db()
