@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 CORE_TARGETS = ["email", "first_name", "last_name", "name", "organisation_name", "language"]
 PROOF_TARGETS = ["optin_time", "optin_ip", "confirm_time", "confirm_ip"]
-OTHER_TARGETS = ["status", "unsub_time", "purposes", "ignore"]
+OTHER_TARGETS = ["status", "unsub_time", "clean_time", "purposes", "ignore"]
 FORMATS = ["auto", "mailchimp", "listmonk", "laposta", "csv"]
 
 # Column names (lower-cased) per format. Columns a format has but Akkoord does
@@ -33,7 +33,7 @@ _PRESETS = {
         "confirm_time": "confirm_time",
         "confirm_ip": "confirm_ip",
         "unsub_time": "unsub_time",
-        "clean_time": "unsub_time",
+        "clean_time": "clean_time",
     },
     "listmonk": {
         "email": "email",

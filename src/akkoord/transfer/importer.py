@@ -287,6 +287,11 @@ class RowParser:
         elif target in ("optin_time", "confirm_time", "unsub_time"):
             if _text(value).strip():
                 setattr(row, target, parse_time(value))
+        elif target == "clean_time":
+            # Mailchimp's "cleaned" export: the address bounced.
+            if _text(value).strip():
+                row.unsub_time = parse_time(value)
+                row.status = "cleaned"
         elif target in ("optin_ip", "confirm_ip"):
             setattr(row, target, _clean_ip(value))
         elif target == "status":
@@ -309,6 +314,10 @@ class RowParser:
 
     def _cross_checks(self, row: _Row) -> list[Problem]:
         problems = []
+        if row.unsub_time is not None and row.status in formats.SUBSCRIBED:
+            # An unsubscribe time without a status (Mailchimp's "unsubscribed"
+            # export) means the person unsubscribed: never import it as consent.
+            row.status = "unsubscribed"
         column_of = {target: column for _i, column, target in self.columns}
         if row.optin_time and row.confirm_time and row.confirm_time < row.optin_time:
             problems.append(

@@ -106,6 +106,12 @@ def open_csv(binary, name: str, *, encoding: str = "utf-8", size: int | None = N
     _check_header(header)
 
     def rows() -> Iterator[SourceRow]:
+        try:
+            yield from _records()
+        finally:
+            binary.close()
+
+    def _records() -> Iterator[SourceRow]:
         record = 1
         last_line = reader.line_num
         while True:
@@ -133,7 +139,7 @@ def open_csv(binary, name: str, *, encoding: str = "utf-8", size: int | None = N
                 continue  # blank line
             yield _sized(SourceRow(record, cells, problems), len(header))
 
-    return Source(header, rows(), name, size, lambda: counting.count)
+    return Source(header, rows(), name, size, lambda: counting.count)  # noqa: B023
 
 
 def _sized(row: SourceRow, width: int) -> SourceRow:

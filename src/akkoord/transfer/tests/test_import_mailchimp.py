@@ -82,3 +82,43 @@ def test_ledger_verifies_and_state_has_no_drift_after_import(newsletter, data_di
 
     assert verify_ledger().ok, verify_ledger().problem
     assert rebuild_state(fix=False).drift == []
+
+
+def test_mailchimp_unsubscribed_and_cleaned_exports_never_become_consent(newsletter, write_csv):
+    unsubscribed = write_csv(
+        "unsubscribed_members.csv",
+        "Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,UNSUB_TIME,LEID\n"
+        "u@example.com,U,2022-01-01 10:00:00,192.0.2.1,2022-01-01 10:01:00,192.0.2.1,"
+        "2023-06-01 08:00:00,5\n",
+    )
+    cleaned = write_csv(
+        "cleaned_members.csv",
+        "Email Address,First Name,OPTIN_TIME,CLEAN_TIME,LEID\n"
+        "c@example.com,C,2022-01-01 10:00:00,2023-07-01 08:00:00,6\n",
+    )
+    assert do_import(unsubscribed, "nieuwsbrief").problem_count == 0
+    assert do_import(cleaned, "nieuwsbrief").problem_count == 0
+    today = date(2026, 11, 23)
+    u = Contact.objects.get(email="u@example.com")
+    kinds = list(
+        ConsentEvent.objects.filter(subject_key=u.ledger_key).values_list("kind", flat=True)
+    )
+    assert kinds == ["granted", "confirmed", "withdrawn"]
+    decision = decide(
+        facts_for(u, newsletter),
+        MailClass.MARKETING_OTHER,
+        Audience.OPTINS,
+        today=today,
+        customer_months=24,
+    )
+    assert decision.reason == Reason.WITHDRAWN
+    c = Contact.objects.get(email="c@example.com")
+    assert c.hard_bounced_at is not None
+    decision = decide(
+        facts_for(c, newsletter),
+        MailClass.MARKETING_OTHER,
+        Audience.OPTINS,
+        today=today,
+        customer_months=24,
+    )
+    assert decision.reason == Reason.HARD_BOUNCED
