@@ -10,6 +10,12 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english(settings):
+    # Assertions read the English source strings; test_dutch.py checks the translation.
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache(db):
     # Rate-limit counters live in the cache; every test starts from zero.
     cache.clear()
