@@ -1,4 +1,4 @@
-"""What campaigns add to other pages: the contact page section."""
+"""What campaigns add to other pages: the contact page section; erasure."""
 
 from akkoord.campaigns.models import Delivery
 
@@ -12,3 +12,8 @@ def contact_deliveries(request, contact):
     )
     rows = [(delivery, explain_delivery(delivery)) for delivery in deliveries]
     return "campaigns/contact_section.html", {"rows": rows, "contact": contact}
+
+
+def erase_delivery_details(contact) -> None:
+    """Server replies may quote the address: clear them before the row loses its contact."""
+    Delivery.objects.filter(contact=contact).update(smtp_reply="", message_id="")

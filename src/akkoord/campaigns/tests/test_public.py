@@ -174,3 +174,15 @@ def test_repermission_goes_only_to_unproven_consent(contact, newsletter, make_ca
         newsletter, "repermission", None, deadline=timezone.localdate() + timedelta(days=3)
     )
     assert preview(campaign).allowed == 0
+
+
+def test_erasure_keeps_the_anonymous_delivery_row_only(contact, newsletter, make_campaign):
+    from akkoord.contacts.erasure import erase_contact
+
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+    Delivery.objects.update(smtp_reply="550 <jan.jansen@example.nl> unknown")
+    erase_contact(contact, reason="request", via="staff")
+    delivery = Delivery.objects.get()
+    assert delivery.contact is None and delivery.smtp_reply == ""
