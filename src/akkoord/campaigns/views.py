@@ -130,6 +130,8 @@ def campaign_detail(request, pk):
     context = {"campaign": campaign, "progress": progress_data(campaign)}
     if campaign.can_start:
         result = preview(campaign)
+        # The preview shows a sample of names.
+        audit(request.user, AuditAction.VIEW, campaign, detail="audience preview")
         context["preview"] = result
         context["per_basis"] = [
             (str(BASIS_TEXTS[Basis(basis)]), count) for basis, count in result.per_basis.items()

@@ -176,3 +176,44 @@ def test_a_campaign_nobody_may_receive_explains_why_and_cannot_start(
     assert not Delivery.objects.exists()
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_throttle_limits_messages_per_period(newsletter, make_campaign):
+    from akkoord.campaigns.pipeline import allowance
+
+    make_population(newsletter, 30, seed=3)
+    campaign = make_campaign(newsletter, "marketing_other", "optins", rate_limit=2)
+    campaign.rate_period = "hour"
+    campaign.save()
+    freeze(campaign)
+    assert allowance(campaign, 100) == (2, 0.0)
+    first_two = Delivery.objects.filter(campaign=campaign).order_by("id")[:2]
+    Delivery.objects.filter(pk__in=[d.pk for d in first_two]).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now()
+    )
+    allowed, wait = allowance(campaign, 100)
+    assert allowed == 0 and wait > 0
+
+
+def test_a_paused_campaign_stops_and_gives_back_its_rows(newsletter, make_campaign):
+    from akkoord.campaigns.models import Campaign
+
+    make_population(newsletter, 30, seed=3)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    total = freeze(campaign)
+    messenger = FakeMessenger()
+
+    def pause_after_first(_pk):
+        Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.PAUSED)
+
+    stats = run_worker(campaign.pk, messenger, commit_every=1, on_sent=pause_after_first)
+    assert stats.stopped_because == "not sending"
+    assert 1 <= len(messenger.sent) < total
+    assert not Delivery.objects.filter(status=DeliveryStatus.SENDING).exists()
+    queued = Delivery.objects.filter(status=DeliveryStatus.QUEUED).count()
+    assert queued == total - len(messenger.sent)
+    # Resume: the rest goes out, nobody twice.
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    run_worker(campaign.pk, messenger)
+    sent = [rcpt for _s, rcpt, _m in messenger.sent]
+    assert len(sent) == len(set(sent)) == total
