@@ -190,11 +190,13 @@ def assert_no_injection(message):
 
 
 @hsettings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(subject=HEADER_TEXT, organisation=HEADER_TEXT)
 def test_header_injection_cannot_add_a_header(contact, subject, organisation):
-    Organisation.current() and Organisation.objects.update(name=organisation[:200] or "x")
+    # The database refuses NUL characters in text; the organisation form does too.
+    name = organisation.replace("\x00", "")[:200] or "x"
+    Organisation.current() and Organisation.objects.update(name=name)
     mail.outbox.clear()
     send_privacy_confirmation(contact, subject=subject)
     send_privacy_confirmation(contact, subject=None)
