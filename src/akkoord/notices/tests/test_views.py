@@ -99,3 +99,10 @@ def test_panels_render_on_dashboard_and_contact_page(rf, marketer, contact):
     assert reverse("notices:send", args=[contact.pk]) in section
     panel = "".join(dashboard.render(request))
     assert f"#{contact.pk}" in panel
+
+
+def test_real_dashboard_and_contact_page_show_the_notice(marketer_client, contact):
+    dashboard_html = marketer_client.get(reverse("front:dashboard")).content.decode()
+    assert "Nog niet geïnformeerd (privacybevestiging)" in dashboard_html
+    page = marketer_client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    assert reverse("notices:send", args=[contact.pk]) in page

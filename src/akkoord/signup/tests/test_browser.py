@@ -11,14 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
-from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
-from akkoord.conftest import make_user
+from akkoord.conftest import make_user, signed_in_client
 from akkoord.consent.models import ConsentEvent, ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus, EventKind
 from akkoord.contacts.models import Contact
-from akkoord.lib.panels import contact_page
 from akkoord.organisation.models import Organisation
 from akkoord.signup.models import FormVersion, SignupForm
 from akkoord.signup.views import snippets
@@ -221,11 +220,9 @@ def test_embedded_form_on_another_origin_double_opt_in_end_to_end(
     recipients, notice = smtp.wait_for(2)
     assert "/centre/" in text_of(notice)
 
-    # The staff contact page shows the proof (the section this app adds to it).
-    request = RequestFactory().get("/")
-    request.user = make_user("staff@example.com", "marketer")
-    request.user.is_verified = lambda: True
-    html = "".join(contact_page.render(request, contact))
+    # The staff contact page shows the confirmed consent with its proof.
+    staff = signed_in_client(make_user("staff@example.com", "marketer"))
+    html = staff.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
     for value in (
         "127.0.0.1",
         "PlaywrightChromium/1.0",
@@ -234,7 +231,7 @@ def test_embedded_form_on_another_origin_double_opt_in_end_to_end(
         "https://fietsen.example/privacy",
         f"form:{form.pk}:v1",
     ):
-        assert value in html
+        assert value in html, value
     assert "bevestigd" in html  # the staff user's language (Dutch by default)
     page.close()
 
