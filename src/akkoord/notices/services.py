@@ -237,6 +237,18 @@ def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
     send_privacy_confirmation_task.enqueue(contact.pk, str(channel))
 
 
+def queue_privacy_confirmations(contact_ids: list[int], channel: str, batch: int = 500) -> None:
+    """For bulk registrations that send no ``contact_registered`` (a fast import):
+    queue the automatic mail for each new contact, in batches of tasks."""
+    from akkoord.notices.tasks import send_privacy_confirmations_task
+
+    if not NoticeSettings.current().sends_for(channel):
+        return
+    ids = [int(pk) for pk in contact_ids]
+    for start in range(0, len(ids), batch):
+        send_privacy_confirmations_task.enqueue(ids[start : start + batch], str(channel))
+
+
 # --- the one-month limit (GDPR art. 14(3)) -------------------------------------
 
 

@@ -4,6 +4,7 @@ from email import message_from_bytes
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -202,3 +203,21 @@ def test_header_injection_cannot_add_a_header(contact, subject, organisation):
     send_privacy_confirmation(contact, subject=None)
     for message in mail.outbox:
         assert_no_injection(message)
+
+
+def test_bulk_registrations_can_queue_the_mail_in_batches():
+    from akkoord.notices.services import queue_privacy_confirmations
+
+    people = [
+        Contact.objects.create(email=f"p{i}@example.nl", email_hash=str(i), source_kind="import")
+        for i in range(5)
+    ]
+    people[0].informed_at = timezone.now()
+    Contact.objects.filter(pk=people[0].pk).update(informed_at=people[0].informed_at)
+    queue_privacy_confirmations([p.pk for p in people], "import", batch=2)
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{i}@example.nl" for i in range(1, 5)]
+    NoticeSettings.objects.update(send_on_import=False)
+    mail.outbox.clear()
+    extra = Contact.objects.create(email="q@example.nl", email_hash="q", source_kind="import")
+    queue_privacy_confirmations([extra.pk], "import")
+    assert not mail.outbox
