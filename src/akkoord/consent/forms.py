@@ -6,6 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from akkoord.consent.models import ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus
 from akkoord.contacts.models import Contact, Language
+from akkoord.front.templatetags.staff_tags import current_language
+
+
+class PurposeChoiceField(forms.ModelChoiceField):
+    """Purposes by their name in the language of the page."""
+
+    def label_from_instance(self, obj: Purpose) -> str:
+        return obj.name(current_language())
+
 
 HOW_CHOICES = [("phone", _("by phone")), ("in person", _("in person"))]
 
@@ -22,7 +31,7 @@ class _StaffProofForm(forms.Form):
 
 
 class GrantForm(_StaffProofForm):
-    purpose = forms.ModelChoiceField(
+    purpose = PurposeChoiceField(
         label=_("Purpose"), queryset=Purpose.objects.filter(is_active=True)
     )
     text_language = forms.ChoiceField(
@@ -40,7 +49,7 @@ class GrantForm(_StaffProofForm):
 
 
 class WithdrawForm(_StaffProofForm):
-    purpose = forms.ModelChoiceField(label=_("Purpose"), queryset=Purpose.objects.none())
+    purpose = PurposeChoiceField(label=_("Purpose"), queryset=Purpose.objects.none())
     field_order = ["purpose", "how", "note"]
 
     def __init__(self, *args, contact: Contact, **kwargs):

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from akkoord.consent.forms import PurposeChoiceField
 from akkoord.consent.models import Purpose
 from akkoord.contacts.models import (
     Contact,
@@ -120,7 +121,7 @@ class ContactFilterForm(forms.Form):
     """Search and filters of the contact list (all optional, bad values ignored)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    purpose = forms.ModelChoiceField(
+    purpose = PurposeChoiceField(
         label=_("Purpose"), queryset=Purpose.objects.all(), required=False, empty_label=_("any")
     )
     state = forms.ChoiceField(label=_("Consent"), choices=STATE_CHOICES, required=False)

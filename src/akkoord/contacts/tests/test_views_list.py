@@ -41,14 +41,20 @@ def test_url_name_is_contacts_list():
     assert reverse("contacts:list") == URL
 
 
-@pytest.mark.parametrize(("language", "heading"), [("nl", "Contacten"), ("en", "Contacts")])
-def test_list_renders_in_dutch_and_english(dpo_client, dpo, contact, language, heading):
+@pytest.mark.parametrize(
+    ("language", "heading", "purpose"),
+    [("nl", "Contacten", "Nieuwsbrief"), ("en", "Contacts", "Newsletter")],
+)
+def test_list_renders_in_dutch_and_english(
+    dpo_client, dpo, contact, newsletter, language, heading, purpose
+):
     dpo.language = language
     dpo.save()
     response = dpo_client.get(URL, **speak(dpo_client, language))
     assert response.status_code == 200
     assert f"<h1>{heading}</h1>" in response.content.decode()
     assert "jan.jansen@example.nl" in response.content.decode()
+    assert f">{purpose}</option>" in response.content.decode()
 
 
 def test_search_matches_email_name_and_organisation_case_insensitively(marketer_client):
