@@ -15,7 +15,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import staff_required
+from akkoord.accounts.models import AuditAction
 from akkoord.mail.models import CaughtMessage
 
 
@@ -57,6 +59,8 @@ def catcher(request):
 @staff_required
 def message_detail(request, pk: int):
     caught = get_object_or_404(CaughtMessage, pk=pk)
+    # A caught mail names its recipient: reading it is access to personal data.
+    audit(request.user, AuditAction.VIEW, caught)
     message = _parse(caught.raw)
     headers = [(name, str(value)) for name, value in message.items()]
     context = {

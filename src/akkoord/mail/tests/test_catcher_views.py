@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from akkoord.accounts.models import AuditAction, AuditEntry
 from akkoord.mail.models import CaughtMessage
 
 
@@ -56,6 +57,9 @@ def test_detail_shows_headers_and_text_part(dpo_client):
     assert "https://example.com/u/abc" in html
     assert "Hallo Jan,\nwelkom." in html
     assert "&lt;p&gt;Hallo &lt;b&gt;Jan&lt;/b&gt;&lt;/p&gt;" in html
+    assert AuditEntry.objects.filter(
+        action=AuditAction.VIEW, object_type="caughtmessage", object_id=str(message.pk)
+    ).exists()
 
 
 def test_html_part_cannot_run_scripts(dpo_client):
