@@ -56,8 +56,14 @@ READ_ONLY_REASON = _(
 ADMIN_REASON = _("Only administrators can open this page.")
 
 
-def staff_required(view=None, *, change: bool = False, admin: bool = False):
-    """Decorate a function view; usable bare or with ``change=``/``admin=``."""
+def staff_required(
+    view=None, *, change: bool = False, admin: bool = False, _password_page: bool = False
+):
+    """Decorate a function view; usable bare or with ``change=``/``admin=``.
+
+    A user who signed in with a one-time password from an administrator is
+    sent to choose their own password before anything else.
+    """
 
     def decorate(fn):
         @wraps(fn)
@@ -66,6 +72,8 @@ def staff_required(view=None, *, change: bool = False, admin: bool = False):
             if response is not None:
                 return response
             user = request.user
+            if user.password_change_required and not _password_page:
+                return _redirect_with_next("accounts:account", request)
             if admin and not user.is_administrator:
                 return forbidden(request, ADMIN_REASON)
             if change and not user.can_change_data:

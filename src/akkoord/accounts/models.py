@@ -38,6 +38,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    password_change_required = models.BooleanField(
+        _("must choose a new password"),
+        default=False,
+        help_text=_("Set while the user signs in with a one-time password from an administrator."),
+    )
 
     objects = UserManager()
 

@@ -30,9 +30,12 @@ def generate_password() -> str:
     return "-".join(groups)
 
 
-def create_staff_user(email: str, role: str, password: str, *, name: str = "", by=None) -> User:
+def create_staff_user(
+    email: str, role: str, password: str, *, name: str = "", by=None, one_time: bool = False
+) -> User:
     """Create a staff user after checking e-mail, role, password and uniqueness.
 
+    With ``one_time`` the user must choose their own password after signing in.
     Raises ``ValidationError`` with a message the operator can act on.
     """
     email = (email or "").strip().lower()
@@ -50,7 +53,9 @@ def create_staff_user(email: str, role: str, password: str, *, name: str = "", b
     candidate = User(email=email, name=name, role=role)
     password_validation.validate_password(password, candidate)
     with transaction.atomic():
-        user = User.objects.create_user(email, password, role=role, name=name)
+        user = User.objects.create_user(
+            email, password, role=role, name=name, password_change_required=one_time
+        )
         audit(by, AuditAction.CREATE, user, detail=f"staff user, role {role}")
     return user
 
@@ -146,6 +151,7 @@ def reset_password(user: User, *, by) -> str:
     password = generate_password()
     with transaction.atomic():
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.password_change_required = True
+        user.save(update_fields=["password", "password_change_required"])
         audit(by, AuditAction.CHANGE, user, detail="password reset by administrator")
     return password

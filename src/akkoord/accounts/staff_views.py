@@ -39,6 +39,7 @@ def staff_create(request):
                 password,
                 name=form.cleaned_data["name"],
                 by=request.user,
+                one_time=True,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

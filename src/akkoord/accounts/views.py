@@ -216,7 +216,7 @@ def enrol(request):
 
 
 @never_cache
-@staff_required
+@staff_required(_password_page=True)
 @require_http_methods(["GET", "POST"])
 def recovery_codes(request):
     """Show freshly made recovery codes once; POST makes a new set."""
@@ -246,17 +246,21 @@ def sign_out(request):
 
 @never_cache
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
-@staff_required
+@staff_required(_password_page=True)
 @require_http_methods(["GET", "POST"])
 def account(request):
     """The signed-in user's own page: password and recovery codes."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            user = form.save()
+            user = form.save(commit=False)
+            user.password_change_required = False
+            user.save()
             audit(user, AuditAction.CHANGE, user, detail="password changed")
         update_session_auth_hash(request, user)
         messages.success(request, _("Your password has been changed."))
+        if request.GET.get(REDIRECT_FIELD_NAME):
+            return redirect(_next_url(request))
         return redirect("accounts:account")
     return render(
         request,

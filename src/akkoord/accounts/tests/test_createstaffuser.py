@@ -24,6 +24,7 @@ def test_it_creates_a_user_with_a_generated_password_printed_once(db):
     password = output.split("(shown only now): ")[1].split()[0]
     assert len(password) >= 20
     assert user.check_password(password)
+    assert user.password_change_required
     assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=str(user.pk)).exists()
 
 
@@ -31,7 +32,9 @@ def test_it_reads_the_password_from_the_environment(db, monkeypatch):
     monkeypatch.setenv("NEW_PW", "a long and quiet passphrase 7")
     output = run("--email", "dpo@example.com", "--role", "dpo", "--password-from-env", "NEW_PW")
     assert "a long and quiet" not in output
-    assert User.objects.get(email="dpo@example.com").check_password("a long and quiet passphrase 7")
+    user = User.objects.get(email="dpo@example.com")
+    assert user.check_password("a long and quiet passphrase 7")
+    assert not user.password_change_required
 
 
 @pytest.mark.parametrize(

@@ -170,3 +170,36 @@ def test_the_audit_log_filters_and_pages(dpo_client, admin, marketer):
         "/account/audit/", {"actor": "mark", "object_type": "contact", "page": 2}
     )
     assert second.content.decode().count("<td>mark@example.com</td>") == 5
+
+
+def test_a_one_time_password_must_be_replaced_before_anything_else(admin_client, admin):
+    response = admin_client.post(STAFF + "new/", {"email": "olga@example.com", "role": "admin"})
+    password = re.search(r'<code class="secret">([^<]+)</code>', response.content.decode()).group(1)
+    olga = User.objects.get(email="olga@example.com")
+    assert olga.password_change_required
+    TOTPDevice.objects.create(user=olga, name="default", confirmed=True)
+    client = signed_in_client(olga)
+
+    response = client.get("/account/audit/")
+    assert response["Location"] == "/account/?next=%2Faccount%2Faudit%2F"
+    assert "one-time password" in client.get("/account/").content.decode()
+    assert client.get("/account/recovery-codes/").status_code == 200
+
+    response = client.post(
+        "/account/?next=/account/audit/",
+        {
+            "old_password": password,
+            "new_password1": "my own good passphrase 9",
+            "new_password2": "my own good passphrase 9",
+        },
+    )
+    assert response["Location"] == "/account/audit/"
+    olga.refresh_from_db()
+    assert not olga.password_change_required
+    assert client.get("/account/audit/").status_code == 200
+
+
+def test_a_password_reset_by_an_administrator_must_be_replaced(admin_client, marketer):
+    admin_client.post(f"{STAFF}{marketer.pk}/reset-password/")
+    marketer.refresh_from_db()
+    assert marketer.password_change_required

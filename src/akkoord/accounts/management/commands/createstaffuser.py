@@ -40,10 +40,11 @@ class Command(BaseCommand):
             if not password:
                 raise CommandError(f"Environment variable {password_from_env} is not set or empty.")
         try:
-            user = create_staff_user(email, role, password, name=name)
+            user = create_staff_user(email, role, password, name=name, one_time=generated)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"Created staff user {user.email} with role {user.role}.")
         if generated:
             self.stdout.write(f"One-time password (shown only now): {password}")
+            self.stdout.write("They choose their own password after the first sign-in.")
         self.stdout.write("At the first sign-in they set up two-factor authentication.")
