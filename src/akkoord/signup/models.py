@@ -81,9 +81,36 @@ class FormVersion(models.Model):
         return f"form:{self.form_id}:v{self.number}"
 
     def effective_privacy_url(self) -> str:
+        return self.privacy_statement()[0]
+
+    def privacy_statement(self) -> tuple[str, str]:
+        """(URL, version) of the privacy statement this form links to now.
+
+        A URL set on the form wins; otherwise the latest statement Akkoord
+        published (``accountability``); otherwise the organisation's URL. A
+        URL's version is a digest of it, so a changed link shows in the proof.
+        """
+        import hashlib
+
         from akkoord.organisation.models import Organisation
 
-        return self.privacy_statement_url or Organisation.current().privacy_statement_url
+        def by_url(url: str) -> tuple[str, str]:
+            return url, ("url:" + hashlib.sha256(url.encode()).hexdigest()[:16]) if url else ""
+
+        if self.privacy_statement_url:
+            return by_url(self.privacy_statement_url)
+        try:
+            from akkoord.accountability.models import StatementVersion
+
+            latest = StatementVersion.objects.order_by("-number").first()
+        except (ImportError, LookupError):  # pragma: no cover - accountability not installed
+            latest = None
+        if latest is not None:
+            from django.urls import reverse
+
+            path = reverse("accountability:statement_version", args=[latest.number])
+            return settings.AKKOORD_BASE_URL + path, str(latest.number)
+        return by_url(Organisation.current().privacy_statement_url)
 
     def purpose_by_key(self) -> dict[str, dict]:
         return {p["key"]: p for p in self.purposes}

@@ -101,17 +101,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def privacy_statement_version(url: str) -> str:
-    """A stable name for the privacy statement behind ``url``.
-
-    Until Akkoord publishes versioned privacy statements itself, the version is
-    a digest of the configured URL, so a changed link shows in the proof.
-    """
-    if not url:
-        return ""
-    return "url:" + hashlib.sha256(url.encode()).hexdigest()[:16]
-
-
 def _check_ip(ip: str) -> None:
     for limit, window in ip_limits():
         if not ratelimit.hit(f"signup-ip-{window}", ip or "unknown", limit=limit, window=window):
@@ -248,7 +237,7 @@ def sign_up(
     _check_address(email)
 
     now = timezone.now()
-    privacy_url = form_version.effective_privacy_url()
+    privacy_url, privacy_version = form_version.privacy_statement()
     on_form = form_version.purpose_by_key()
     with transaction.atomic():
         contact, created = register_contact(
@@ -299,7 +288,7 @@ def sign_up(
                 channel=channel,
                 channel_ref=form_version.channel_ref,
                 needs_confirmation=True,
-                privacy_statement_version=privacy_statement_version(privacy_url),
+                privacy_statement_version=privacy_version,
                 occurred_at=now,
                 proof={
                     "ip": ip,

@@ -195,3 +195,13 @@ def test_nothing_else_is_sent_until_confirmed_then_the_privacy_confirmation(
     contact.refresh_from_db()
     assert contact.informed_at is not None
     assert "/centre/" in mail.outbox[1].body
+
+
+def test_a_published_privacy_statement_is_linked_and_its_version_recorded(version, settings):
+    from akkoord.accountability.models import StatementVersion
+
+    StatementVersion.objects.create(number=3, content={})
+    sign_up(version, {"email": "eva@example.nl", "purposes": ["nieuwsbrief"]}, **PROOF)
+    event = ConsentEvent.objects.get()
+    assert event.privacy_statement_version == "3"
+    assert event.proof.data["privacy_statement_url"] == settings.AKKOORD_BASE_URL + "/privacy/3/"
