@@ -7,6 +7,7 @@ the bot checks are what protect it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -194,7 +195,7 @@ def embed_fragment(request, key: str):
         context = form_context(
             version,
             prefix=f"ak-{form.public_key}-",
-            action=request.build_absolute_uri(reverse("signup:form", args=[form.public_key])),
+            action=settings.AKKOORD_BASE_URL + reverse("signup:form", args=[form.public_key]),
         )
         html = render_to_string("signup/_form.html", context, request=request)
     return _cors(HttpResponse(html, content_type="text/html; charset=utf-8"))
