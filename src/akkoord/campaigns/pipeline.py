@@ -167,19 +167,21 @@ def claim(campaign_id: int, token: str, limit: int, *, lease_seconds: float) -> 
         return []
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    stale = now - timedelta(seconds=lease_seconds)
     with transaction.atomic():
+        # Rows of a worker that died (lease run out) first, so they are not
+        # left until the end of the campaign; then queued rows that are due.
         ids = _select_ids(
-            Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED)
-            .filter(due)
-            .order_by("id"),
+            Delivery.objects.filter(
+                campaign_id=campaign_id, status=DeliveryStatus.SENDING, claimed_at__lt=stale
+            ).order_by("id"),
             limit,
         )
         if len(ids) < limit:
-            stale = now - timedelta(seconds=lease_seconds)
             ids += _select_ids(
-                Delivery.objects.filter(
-                    campaign_id=campaign_id, status=DeliveryStatus.SENDING, claimed_at__lt=stale
-                ).order_by("id"),
+                Delivery.objects.filter(campaign_id=campaign_id, status=DeliveryStatus.QUEUED)
+                .filter(due)
+                .order_by("id"),
                 limit - len(ids),
             )
         if ids:
