@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 
+from akkoord.accountability.setup import ensure_published_defaults
 from akkoord.accounts import services as accounts
 from akkoord.accounts.models import Role, User
 from akkoord.consent.ledger import record_event
@@ -195,8 +196,19 @@ def create_demo() -> DemoSignIn:
         _fields()
         sign_in = _administrator()
         _contacts(purposes, random.Random(SEED))
+        _accountability_documents()
     _save_sign_in(sign_in)
     return sign_in
+
+
+def _accountability_documents() -> None:
+    """A pre-filled processing register and a published privacy statement (at /privacy).
+
+    The demo's consents are dated before this first statement version, so their
+    proofs name no statement version: that is the truth for a fresh install.
+    """
+    if ensure_published_defaults() is None:
+        raise RuntimeError("The demo organisation's details do not make a complete statement.")
 
 
 def _saved_sign_in() -> DemoSignIn | None:

@@ -133,3 +133,16 @@ def test_the_printed_demo_details_get_through_the_real_sign_in_pages(client, db,
     )
     assert response.status_code == 302, response.content.decode()[:500]
     assert client.get(reverse("front:dashboard")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"), [("nl", "Privacyverklaring"), ("en", "Privacy statement")]
+)
+def test_the_demo_publishes_its_privacy_statement_at_privacy(client, db, data_dir, lang, heading):
+    demo.create_demo()
+    response = client.get(f"/privacy?lang={lang}", follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert heading in page and demo.DEMO_ORGANISATION in page
+    # The processing register behind it was pre-filled from the demo's purposes.
+    assert "Nieuwsbrief" in page or "Newsletter" in page
