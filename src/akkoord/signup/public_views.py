@@ -32,6 +32,9 @@ from akkoord.signup.services import (
 
 
 def _published(key: str) -> SignupForm:
+    # Keys are short URL-safe strings; anything else (a NUL, say) is no form of ours.
+    if len(key) > 20 or not key.replace("-", "").replace("_", "").isalnum():
+        raise Http404
     form = get_object_or_404(SignupForm.objects.select_related("current_version"), public_key=key)
     if not form.is_published or form.current_version is None:
         raise Http404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -95,6 +96,20 @@ class SignupResult:
     new_grants: list[int] = field(default_factory=list)
     mail_sent: bool = False
     mail_failed: bool = False
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def request_text(value, limit: int) -> str:
+    """A value the browser sent about itself (user agent, page address), fit for the proof.
+
+    Control characters are dropped: they are never part of a real user agent
+    or URL, and PostgreSQL cannot store a NUL in a JSON document.
+    """
+    if not isinstance(value, str):
+        return ""
+    return _CONTROL.sub("", value)[:limit]
 
 
 def token_digest(token: str) -> str:
@@ -291,9 +306,9 @@ def sign_up(
                 privacy_statement_version=privacy_version,
                 occurred_at=now,
                 proof={
-                    "ip": ip,
-                    "user_agent": (user_agent or "")[:500],
-                    "page_url": (page_url or "")[:1000],
+                    "ip": request_text(ip, 45),
+                    "user_agent": request_text(user_agent, 500),
+                    "page_url": request_text(page_url, 1000),
                     "form_id": form.pk,
                     "form_version": form_version.number,
                     "consent_text": snapshot["text"],
@@ -422,8 +437,8 @@ def confirm(token: str, *, ip: str, user_agent: str) -> PendingSignup:
                 confirms_seq=grant["seq"],
                 occurred_at=now,
                 proof={
-                    "ip": ip,
-                    "user_agent": (user_agent or "")[:500],
+                    "ip": request_text(ip, 45),
+                    "user_agent": request_text(user_agent, 500),
                     "confirmed_at": now.isoformat(),
                 },
             )

@@ -173,3 +173,49 @@ def test_confirm_link_get_does_not_confirm_and_post_does(client, version, newsle
     assert state.status == ConsentStatus.GRANTED
     assert client.get(path).status_code == 404
     assert client.post(path).status_code == 404
+
+
+def test_control_characters_from_the_browser_never_crash_or_reach_the_proof(client, version):
+    # PostgreSQL refuses a NUL in text and in JSON: each must end as an answer, not an error.
+    url = reverse("signup:form", args=[version.form.public_key])
+    response = client.post(
+        url,
+        post_data(version, page_url="https://shop.example/\x00page\r\n"),
+        HTTP_USER_AGENT="Firefox\x00/1\n",
+    )
+    assert response.status_code == 200
+    proof = ConsentEvent.objects.get().proof.data
+    assert proof["page_url"] == "https://shop.example/page"
+    assert proof["user_agent"] == "Firefox/1"
+    path = re.search(r"/f/confirm/[^/\s]+/", mail.outbox[0].body).group(0)
+    assert client.post(path, HTTP_USER_AGENT="Phone\x00").status_code == 200
+    confirmed = ConsentEvent.objects.get(kind="confirmed").proof.data
+    assert confirmed["user_agent"] == "Phone"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"email": "ev\x00a@example.nl"},
+        {"first_name": "E\x00va"},
+        {"email": "a" * 10000 + "@example.nl"},
+        {"first_name": "a" * 10000},
+        {"purpose": [f"p{i}" for i in range(900)]},
+        {"_t": "\x00"},
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_writes_nothing(client, version, extra):
+    url = reverse("signup:form", args=[version.form.public_key])
+    response = client.post(url, post_data(version, _js="1", **extra))
+    assert response.status_code == 400
+    assert response.json()["message"]
+    assert not Contact.objects.exists() and not ConsentEvent.objects.exists()
+    assert not mail.outbox
+
+
+@pytest.mark.parametrize(
+    "path", ["/f/ab%00cd/", "/f/ab%00cd/embed/", "/f/" + "k" * 300 + "/", "/f/confirm/ab%00cd/"]
+)
+def test_malformed_form_keys_and_confirmation_links_are_not_found(client, path):
+    assert client.get(path).status_code == 404
+    assert client.post(path).status_code in (404, 405)
