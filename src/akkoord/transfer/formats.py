@@ -8,7 +8,8 @@ subscription ``status`` and the time it changed (``unsub_time``), the
 
 Known formats are the exports of Mailchimp (audience export: "Email Address",
 OPTIN_TIME, OPTIN_IP, CONFIRM_TIME, CONFIRM_IP, ...), listmonk (email, name,
-attributes, status, created_at) and Laposta (Dutch or English column names).
+attributes, status, created_at; no opt-in proof) and Laposta (Dutch or English
+column names).
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ _PRESETS = {
         "unsub_time": "unsub_time",
         "clean_time": "clean_time",
     },
+    # listmonk's subscriber export holds no opt-in proof: ``created_at`` is when
+    # the record was made (also by an admin import without consent), so it is
+    # not taken as an opt-in time and such rows become unproven consent.
     "listmonk": {
         "email": "email",
         "name": "name",
         "status": "status",
-        "created_at": "optin_time",
     },
     "laposta": {
         "e-mailadres": "email",

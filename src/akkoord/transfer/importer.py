@@ -239,13 +239,21 @@ class RowParser:
             (index, column, mapping.get(column, "ignore")) for index, column in enumerate(header)
         ]
         self.columns = [c for c in self.columns if c[2] != "ignore"]
+        self.header = list(header)
         self.purpose = purpose
         self.purposes_by_key = purposes_by_key
         self.fields_by_key = fields_by_key
 
+    def _column_name(self, index: int) -> str:
+        return self.header[index] if index < len(self.header) else str(index + 1)
+
     def parse(self, source_row: SourceRow) -> tuple[_Row | None, list[Problem]]:
         number = source_row.number
         problems = [Problem(number, "", message) for message in source_row.problems]
+        problems += [
+            Problem(number, self._column_name(index), message)
+            for index, message in source_row.cell_problems
+        ]
         if problems:
             return None, problems
         row = _Row(number, "", {}, {}, [self.purpose] if self.purpose else [])

@@ -32,6 +32,8 @@ class SourceRow:
     number: int
     cells: list
     problems: list[str] = field(default_factory=list)
+    # Problems of single cells found while reading: (column index, message).
+    cell_problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +73,21 @@ def _decoded_lines(binary, encoding: str, bad_lines: set[int]) -> Iterator[str]:
         except UnicodeDecodeError:
             bad_lines.add(number)
             yield raw.decode(encoding, errors="replace")
+
+
+def _report_undecodable(row: SourceRow, encoding: str) -> None:
+    """Name the cells holding bytes that were not ``encoding`` text (now U+FFFD)."""
+    message = _("This cell is not %(encoding)s text (wrong encoding or binary data).") % {
+        "encoding": encoding
+    }
+    columns = [index for index, cell in enumerate(row.cells) if "\ufffd" in cell]
+    if columns:
+        row.cell_problems.extend((index, message) for index in columns)
+    else:
+        row.problems.append(
+            _("This row is not %(encoding)s text (wrong encoding or binary data).")
+            % {"encoding": encoding}
+        )
 
 
 def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
@@ -126,18 +143,15 @@ def open_csv(binary, name: str, *, encoding: str = "utf-8", size: int | None = N
                 )
                 return
             record += 1
-            problems = []
+            row = SourceRow(record, cells)
             lines = range(last_line + 1, reader.line_num + 1)
             if any(line in bad_lines for line in lines):
-                problems.append(
-                    _("This row is not %(encoding)s text (wrong encoding or binary data).")
-                    % {"encoding": encoding}
-                )
+                _report_undecodable(row, encoding)
                 bad_lines.difference_update(lines)
             last_line = reader.line_num
-            if not any(c.strip() for c in cells) and not problems:
+            if not any(c.strip() for c in cells) and not row.problems and not row.cell_problems:
                 continue  # blank line
-            yield _sized(SourceRow(record, cells, problems), len(header))
+            yield _sized(row, len(header))
 
     return Source(header, rows(), name, size, lambda: counting.count)  # noqa: B023
 

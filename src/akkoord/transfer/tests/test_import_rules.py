@@ -72,9 +72,18 @@ def test_wrong_encoding_and_binary_junk_are_reported_per_row(newsletter, write_c
         + b"c@example.com,\x00\x01\x02,,,,\n"
     )
     report = do_import(write_csv("list.csv", raw))
-    rows = {p.row for p in report.problems}
-    assert rows == {3, 4}
+    assert {(p.row, p.column) for p in report.problems} == {(3, "first_name"), (4, "first_name")}
+    assert "not utf-8 text" in str(report.problems[0])
     assert Contact.objects.count() == 0
+
+
+def test_a_latin1_file_read_as_latin1_imports(newsletter, write_csv):
+    raw = (HEADER + "b@example.com,Bj\xf6rn,,,,\n").encode("latin-1")
+    source = open_path(write_csv("list.csv", raw), encoding="latin-1")
+    purpose, mapping, fmt = prepare(source, purpose_key="nieuwsbrief")
+    report = run_import(ImportRun(source, mapping, purpose, format=fmt))
+    assert report.committed and report.problem_count == 0, report.problems
+    assert Contact.objects.get().first_name == "Björn"
 
 
 def test_suppressed_address_is_not_brought_back(newsletter, write_csv):
@@ -154,11 +163,25 @@ def test_listmonk_export_with_blocklisted_status_withdraws(newsletter, write_csv
     assert report.format == "listmonk" and report.problem_count == 0, report.problems
     lies = Contact.objects.get(email="l1@example.com")
     assert (lies.first_name, lies.last_name) == ("Lies", "Maas")
+    # created_at says when the record was made, not that the person opted in.
+    (event,) = ConsentEvent.objects.filter(subject_key=lies.ledger_key)
+    assert event.kind == "unproven" and report.proven == 0
+    reason = decide(
+        facts_for(lies, newsletter),
+        MailClass.MARKETING_OTHER,
+        Audience.OPTINS,
+        today=TODAY,
+        customer_months=24,
+    ).reason
+    assert reason == Reason.UNPROVEN_ONLY
     piet = Contact.objects.get(email="l2@example.com")
     kinds = list(
         ConsentEvent.objects.filter(subject_key=piet.ledger_key).values_list("kind", flat=True)
     )
-    assert kinds == ["granted", "withdrawn"]
+    assert kinds == ["unproven", "withdrawn"]
+    assert not decide(
+        facts_for(piet, newsletter), MailClass.REPERMISSION, None, today=TODAY, customer_months=24
+    ).allowed
 
 
 def test_laposta_export_in_dutch(newsletter, write_csv):
