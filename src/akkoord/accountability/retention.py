@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db.models import Max, OuterRef, Subquery
@@ -152,15 +153,29 @@ def _unconfirmed_signups(now: datetime, dry_run: bool) -> dict:
     }
 
 
-def run(*, dry_run: bool = False, now: datetime | None = None) -> RetentionRun:
-    """Apply retention now; with ``dry_run`` only count. Returns the stored report."""
+def run(
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RetentionRun:
+    """Apply retention now; with ``dry_run`` only count. Returns the stored report.
+
+    The stored report holds counts only. The returned run also carries, in
+    memory, ``contact_ids``: the ids of the contacts erased (or, in a dry run,
+    that would be), so that a dry run can be checked against the real one.
+    ``progress(done, total)`` is called while contacts are erased.
+    """
     now = now or timezone.now()
     report: dict = {}
     report.update(_unconfirmed_signups(now, dry_run))
     expired = expired_contact_ids(now)
     if not dry_run:
-        for contact in Contact.objects.filter(pk__in=expired).iterator(chunk_size=_BATCH):
+        contacts = Contact.objects.filter(pk__in=expired).iterator(chunk_size=_BATCH)
+        for done, contact in enumerate(contacts, start=1):
             erase_contact(contact, reason="retention", via="retention")
+            if progress is not None:
+                progress(done, len(expired))
     report["contacts_erased"] = len(expired)
     audit_entries, caught_mail = _old_logs(now)
     if dry_run:
@@ -170,4 +185,6 @@ def run(*, dry_run: bool = False, now: datetime | None = None) -> RetentionRun:
         report["audit_entries"] = audit_entries.delete()[0]
         report["caught_mail"] = caught_mail.delete()[0]
     logger.info("retention %s: %s", "dry run" if dry_run else "run", report)
-    return RetentionRun.objects.create(started_at=now, dry_run=dry_run, report=report)
+    result = RetentionRun.objects.create(started_at=now, dry_run=dry_run, report=report)
+    result.contact_ids = expired
+    return result

@@ -138,11 +138,12 @@ def test_job_erases_exactly_what_the_oracle_says(configured, people):
         expected = {c.pk for c, spec in zip(contacts, people, strict=True) if oracle(spec, months)}
 
         dry = retention.run(dry_run=True, now=NOW)
-        assert set(retention.expired_contact_ids(NOW)) == expected
+        assert set(dry.contact_ids) == expected
         assert dry.report["contacts_erased"] == len(expected)
         assert Contact.objects.count() == len(people)
 
         done = retention.run(now=NOW)
+        assert sorted(done.contact_ids) == sorted(dry.contact_ids)
         assert done.report["contacts_erased"] == dry.report["contacts_erased"]
         remaining = set(Contact.objects.values_list("pk", flat=True))
         assert remaining == {c.pk for c in contacts} - expected
@@ -197,15 +198,35 @@ def test_command_dry_run_changes_nothing(configured, capsys):
         "consents": (None, None),
         "note": None,
     }
-    _make(1, spec, configured)
-    call_command("retention_run", "--dry-run")
+    old = _make(1, spec, configured)
+    _make(2, {**spec, "created": 10}, configured)
+    call_command("retention_run", "--dry-run", "--ids")
     out = capsys.readouterr().out
     assert "would remove 1 contacts erased" in out
-    assert Contact.objects.count() == 1
+    assert f"contact ids that would be erased: {old.pk}\n" in out
+    assert "person1" not in out
+    assert Contact.objects.count() == 2
     assert RetentionRun.objects.get().dry_run
-    call_command("retention_run")
-    assert "removed 1 contacts erased" in capsys.readouterr().out
-    assert Contact.objects.count() == 0
+    call_command("retention_run", "--ids")
+    captured = capsys.readouterr()
+    assert "removed 1 contacts erased" in captured.out
+    assert f"contact ids: {old.pk}\n" in captured.out
+    assert "1 contacts erased" in captured.err  # the progress line
+    assert Contact.objects.count() == 1
+
+
+def test_command_failure_exits_non_zero(configured, monkeypatch):
+    from django.core.management.base import CommandError
+
+    from akkoord.accountability.management.commands import retention_run
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(retention_run, "run", broken)
+    with pytest.raises(CommandError, match="database went away") as failure:
+        call_command("retention_run", "--no-progress")
+    assert failure.value.returncode == 1
 
 
 def test_the_task_runs_the_job(configured):
