@@ -45,6 +45,12 @@ class Sink:
         self.messages: list[tuple[list[str], bytes]] = []
         self.lock = threading.Lock()
         self.refuse: dict[str, str] = {}
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

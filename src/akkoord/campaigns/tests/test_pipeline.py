@@ -1,6 +1,8 @@
 """The sending pipeline against a real SMTP server (aiosmtpd) and the pure engine."""
 
 import re
+import socket
+import threading
 
 import dkim
 import pytest
@@ -56,6 +58,7 @@ def test_each_audience_reaches_exactly_the_lawful_recipients(
 
     assert stats.stopped_because == "finished"
     assert sorted(smtp_sink.recipients()) == sorted(expected)
+    assert smtp_sink.connections == 1, "one SMTP connection reused for the whole campaign"
     for rcpts, raw in smtp_sink.messages:
         assert len(rcpts) == 1, "one recipient per message, always"
         assert dkim.verify(raw, dnsfunc=stub_dns), "every message verifies"
@@ -63,6 +66,17 @@ def test_each_audience_reaches_exactly_the_lawful_recipients(
         signed = re.search(rb"h=([^;]+);", signature).group(1).replace(b"\r\n\t", b"")
         assert b"list-unsubscribe" in signed.split(b":")
         assert b"list-unsubscribe-post" in signed.split(b":")
+    # Covered for real: changing either list header breaks the signature.
+    _rcpts, raw = smtp_sink.messages[0]
+    tampered_url = re.sub(
+        rb"List-Unsubscribe: <[^>]+>", b"List-Unsubscribe: <https://evil.example/u>", raw
+    )
+    tampered_post = raw.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: x=y"
+    )
+    assert tampered_url != raw and tampered_post != raw
+    assert not dkim.verify(tampered_url, dnsfunc=stub_dns)
+    assert not dkim.verify(tampered_post, dnsfunc=stub_dns)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
 
@@ -160,6 +174,37 @@ def test_real_smtp_refusals_are_classified(newsletter, make_campaign, smtp_sink,
     stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), max_idle_seconds=0)
     assert stats.retried == 1
     assert Delivery.objects.get().smtp_reply == "452 mailbox full"
+
+
+def test_a_dropped_connection_is_retried_later_on_a_new_connection(
+    newsletter, make_campaign, contact
+):
+    """A server that hangs up mid-session: temporary, with backoff; nothing marked sent."""
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def greet_and_hang_up():
+            conn, _addr = server.accept()
+            conn.sendall(b"220 hello\r\n")
+            conn.recv(1024)
+            conn.close()
+
+        hanging = threading.Thread(target=greet_and_hang_up, daemon=True)
+        hanging.start()
+        stats = run_worker(
+            campaign.pk, SmtpMessenger(f"smtp://127.0.0.1:{port}"), max_idle_seconds=0
+        )
+        hanging.join(timeout=5)
+    assert (stats.sent, stats.retried, stats.failed) == (0, 1, 0)
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 1
+    assert delivery.smtp_reply.startswith("connection:")
+    assert delivery.next_attempt_at > timezone.now()
 
 
 def test_a_campaign_nobody_may_receive_explains_why_and_cannot_start(

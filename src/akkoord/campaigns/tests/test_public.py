@@ -22,8 +22,19 @@ from akkoord.campaigns.tests.conftest import grant
 from akkoord.consent.ledger import current_consent, record_event
 from akkoord.consent.models import ConsentEvent, ConsentProof
 from akkoord.consent.rules import ConsentStatus, EventKind
+from akkoord.contacts.models import Activity
 
 pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    """Everything an unsubscribe or an answer could write."""
+    return (
+        ConsentEvent.objects.count(),
+        ConsentProof.objects.count(),
+        Activity.objects.count(),
+        list(Delivery.objects.order_by("id").values_list("status", "answer", "skip_reason")),
+    )
 
 
 @pytest.fixture
@@ -46,12 +57,15 @@ def test_built_links_match_the_url_map(contact, make_campaign, newsletter):
 
 
 def test_get_shows_one_button_and_changes_nothing(subscribed, newsletter):
-    contact, _campaign, url = subscribed
-    events = ConsentEvent.objects.count()
-    response = Client().get(url)
-    assert response.status_code == 200
-    assert response.content.count(b'<button type="submit">') == 1
-    assert ConsentEvent.objects.count() == events
+    contact, campaign, url = subscribed
+    freeze(campaign)
+    before = snapshot()
+    # A mail scanner following the link, also with the one-click parameter.
+    for query in ("", "?List-Unsubscribe=One-Click"):
+        response = Client().get(url + query)
+        assert response.status_code == 200
+        assert response.content.count(b'<button type="submit">') == 1
+    assert snapshot() == before
     assert current_consent(contact, newsletter).status == ConsentStatus.GRANTED
 
 
@@ -68,6 +82,10 @@ def test_one_click_post_without_cookies_or_csrf_unsubscribes(subscribed, newslet
             content_type="application/x-www-form-urlencoded",
         )
     assert response.status_code == 200
+    assert response.wsgi_request.content_type == (
+        "multipart/form-data" if multipart else "application/x-www-form-urlencoded"
+    )
+    assert not response.wsgi_request.COOKIES
     assert current_consent(contact, newsletter).status == ConsentStatus.WITHDRAWN
     event = ConsentEvent.objects.get(kind=EventKind.WITHDRAWN)
     assert event.channel == "unsubscribe"
@@ -142,6 +160,31 @@ def test_repermission_yes_registers_consent_with_proof(contact, newsletter, repe
     assert proof["ip"] == "198.51.100.7"
     assert "Nieuwe wandelschoenen" in proof["mail_text"]
     assert Delivery.objects.get().answer == "yes"
+
+
+@pytest.mark.parametrize("data", [{}, {"answer": "maybe"}, {"answer": "YES; DROP"}])
+def test_a_bad_repermission_answer_is_refused_and_writes_nothing(
+    contact, newsletter, repermission_campaign, data
+):
+    yes, _no = repermission_urls(repermission_token(contact, repermission_campaign))
+    before = snapshot()
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(yes.split("?")[0], data)
+    assert response.status_code == 400
+    assert snapshot() == before
+    assert current_consent(contact, newsletter).status == ConsentStatus.UNPROVEN
+
+
+def test_an_unsubscribe_link_for_a_deleted_purpose_is_not_valid(subscribed, newsletter):
+    from akkoord.lib import tokens
+
+    contact, campaign, _url = subscribed
+    token = tokens.make_token(tokens.UNSUBSCRIBE, contact, p=999999, c=campaign.pk)
+    before = snapshot()
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        unsubscribe_url(token), {"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 404 and b"not valid" in response.content
+    assert snapshot() == before
 
 
 def test_repermission_no_and_silence_unsubscribe(contact, newsletter, repermission_campaign):
