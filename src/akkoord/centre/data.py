@@ -25,28 +25,61 @@ from akkoord.organisation.models import Organisation
 
 SCHEMA_VERSION = 1
 
-# Plain-word labels for the keys that proofs carry; unknown keys are shown as they are.
+# Plain-word labels for the keys that proofs carry, as every channel writes them
+# (sign-up form, import, API, staff, centre, unsubscribe, re-permission);
+# unknown keys are shown as they are, so nothing in a proof is ever hidden.
 PROOF_LABELS = {
     "ip": _("IP address"),
     "user_agent": _("Browser (user agent)"),
     "text": _("Text shown"),
     "consent_text": _("Text shown"),
+    "text_shown": _("Text shown"),
+    "text_language": _("Language of the text"),
+    "language": _("Language"),
     "privacy_statement_url": _("Privacy statement"),
     "privacy_statement_version": _("Privacy statement version"),
     "form": _("Form"),
+    "form_id": _("Form number"),
     "form_version": _("Form version"),
+    "page_url": _("Page the form was sent from"),
+    "submitted_at": _("Sent at"),
+    "channel": _("Way in"),
     "file": _("Import file"),
     "file_name": _("Import file"),
+    "format": _("File format"),
     "row": _("Row in the import file"),
+    "optin_time": _("Signed up at (according to the import file)"),
+    "optin_ip": _("IP address at sign-up (according to the import file)"),
+    "confirm_time": _("Confirmed at (according to the import file)"),
+    "confirm_ip": _("IP address at confirmation (according to the import file)"),
     "staff_user": _("Entered by staff user"),
     "api_client": _("API client"),
+    "api_key": _("API client"),
     "confirmed_ip": _("IP address at confirmation"),
     "confirmed_user_agent": _("Browser at confirmation"),
     "confirmed_at": _("Confirmed at"),
-    "how": _("How"),
+    "campaign": _("Mailing number"),
+    "clicked_at": _("Clicked at"),
+    "deadline": _("Deadline for an answer"),
+    "message_id": _("Message ID of the mail"),
     "mail_subject": _("Mail"),
+    "mail_text": _("Text of the mail"),
+    "how": _("How"),
     "answer": _("Answer"),
     "note": _("Note"),
+    "reason": _("Reason"),
+}
+
+# The values of "how" that Akkoord itself writes, in words.
+HOW_TEXTS = {
+    "phone": _("by phone"),
+    "in person": _("in person"),
+    "personal customer-centre link sent to the person's own address": _(
+        "with the personal customer-centre link sent to your own address"
+    ),
+    "withdraw all consent": _("by withdrawing all consent at once"),
+    "one-click": _("with one click in your mail program (List-Unsubscribe)"),
+    "page": _("on the unsubscribe page"),
 }
 
 STATUS_LABELS = {

@@ -11,6 +11,7 @@ all get the same answer.
 from __future__ import annotations
 
 import json
+import re
 from functools import wraps
 from pathlib import Path
 
@@ -92,10 +93,20 @@ def with_person(view):
     return wrapper
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _posted(request, name: str, limit: int = 100) -> str:
+    """A short posted choice; control characters (a NUL, say) make it no choice at all."""
+    value = request.POST.get(name, "")
+    return "" if _CONTROL.search(value) or len(value) > limit else value
+
+
 def _visit(request) -> choices.Visit:
     return choices.Visit(
         ip=ratelimit.client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+        # Goes into the consent proof: PostgreSQL cannot store a NUL in JSON.
+        user_agent=_CONTROL.sub("", request.META.get("HTTP_USER_AGENT", ""))[:500],
         language=(translation.get_language() or "nl")[:2],
     )
 
@@ -221,7 +232,11 @@ def home(request, token, contact):
 def _label_event(event: dict) -> None:
     event["label"] = data.EVENT_LABELS.get(event["kind"], event["kind"])
     event["proof_items"] = [
-        (data.PROOF_LABELS.get(key, key), value) for key, value in event["proof"].items()
+        (
+            data.PROOF_LABELS.get(key, key),
+            data.HOW_TEXTS.get(value, value) if key == "how" else value,
+        )
+        for key, value in event["proof"].items()
     ]
 
 
@@ -229,12 +244,11 @@ def _label_event(event: dict) -> None:
 @with_person
 def choose(request, token, contact):
     """One click per choice; effective at once."""
-    action = request.POST.get("action", "")
+    action = _posted(request, "action")
     visit = _visit(request)
     if action in ("subscribe", "unsubscribe"):
-        purpose = Purpose.objects.filter(
-            key=request.POST.get("purpose", ""), is_active=True
-        ).first()
+        key = _posted(request, "purpose")
+        purpose = Purpose.objects.filter(key=key, is_active=True).first() if key else None
         if purpose is None:
             return _page(
                 request,

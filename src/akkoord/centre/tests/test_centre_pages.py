@@ -313,3 +313,88 @@ def test_a_suppressed_address_comes_back_only_by_the_persons_own_confirmed_choic
         {"action": "subscribe", "purpose": newsletter.key},
     )
     assert allowed()
+
+
+def test_every_proof_key_of_a_real_sign_up_is_shown_in_words(client, newsletter):
+    import re
+
+    from akkoord.contacts.models import Contact
+    from akkoord.signup.services import confirm, sign_up
+    from akkoord.signup.tests.conftest import make_form
+
+    version = make_form([newsletter])
+    sign_up(
+        version,
+        {"email": "eva@example.nl", "purposes": ["nieuwsbrief"]},
+        ip="192.0.2.10",
+        user_agent="TestBrowser/1.0",
+        page_url="https://shop.example/news",
+    )
+    token = re.search(r"/f/confirm/([^/\s]+)/", mail.outbox[0].body).group(1)
+    confirm(token, ip="198.51.100.7", user_agent="Phone/2")
+    page = client.get(url("home", centre_token(Contact.objects.get()))).content.decode()
+    history = page[page.index('id="history"') :]
+    for words in (
+        "Pagina waarvandaan het formulier is verstuurd",
+        "Formuliernummer",
+        "Verstuurd op",
+    ):
+        assert words in history, words
+    for key in ("page_url", "form_id", "submitted_at", "consent_text", "user_agent", "<dt>ip"):
+        assert key not in history, key
+
+
+def test_an_unsubscribe_by_one_click_is_explained_in_words(client, contact, token, newsletter):
+    from akkoord.consent.ledger import record_event
+    from akkoord.consent.rules import EventKind
+
+    signed_up(contact, newsletter)
+    record_event(
+        contact,
+        newsletter,
+        EventKind.WITHDRAWN,
+        channel="unsubscribe",
+        proof={"ip": "192.0.2.1", "user_agent": "Mail", "campaign": 7, "how": "one-click"},
+    )
+    page = client.get(url("home", token)).content.decode()
+    assert "met één klik in uw e-mailprogramma (List-Unsubscribe)" in page
+    assert "Verzendingnummer" in page
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "subscribe", "purpose": "nieuws\x00brief"},
+        {"action": "unsubscribe", "purpose": "x" * 5000},
+        {"action": "sub\x00scribe", "purpose": "nieuwsbrief"},
+        {"action": "object\r\n"},
+        {},
+    ],
+)
+def test_malformed_choices_get_a_clear_error_and_change_nothing(
+    client, contact, token, newsletter, data
+):
+    signed_up(contact, newsletter)
+    before = ConsentEvent.objects.count()
+    response = client.post(url("choose", token), data)
+    assert response.status_code == 400
+    assert 'class="msg error" role="alert"' in response.content.decode()
+    assert ConsentEvent.objects.count() == before
+
+
+def test_a_nul_in_the_browser_name_does_not_break_a_choice(client, contact, token, newsletter):
+    # PostgreSQL cannot store a NUL in JSON; the proof keeps the rest of the name.
+    response = client.post(
+        url("choose", token),
+        {"action": "subscribe", "purpose": newsletter.key},
+        HTTP_USER_AGENT="Fire\x00fox\n",
+    )
+    assert response.status_code == 302
+    grant = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind="granted")
+    assert ConsentProof.objects.get(event=grant).data["user_agent"] == "Firefox"
+
+
+@pytest.mark.parametrize("path", ["/centre/ab%00cd/", "/centre/" + "x" * 3000 + "/"])
+def test_malformed_links_get_the_invalid_link_page(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 404
