@@ -171,11 +171,15 @@ def run(
     report.update(_unconfirmed_signups(now, dry_run))
     expired = expired_contact_ids(now)
     if not dry_run:
-        contacts = Contact.objects.filter(pk__in=expired).iterator(chunk_size=_BATCH)
-        for done, contact in enumerate(contacts, start=1):
-            erase_contact(contact, reason="retention", via="retention")
-            if progress is not None:
-                progress(done, len(expired))
+        done = 0
+        # In batches of ids: one ``IN`` list of every expired id could pass
+        # the database's limit on query parameters (SQLite).
+        for start in range(0, len(expired), _BATCH):
+            for contact in Contact.objects.filter(pk__in=expired[start : start + _BATCH]):
+                erase_contact(contact, reason="retention", via="retention")
+                done += 1
+                if progress is not None:
+                    progress(done, len(expired))
     report["contacts_erased"] = len(expired)
     audit_entries, caught_mail = _old_logs(now)
     if dry_run:
