@@ -73,3 +73,31 @@ def test_signup_errors_are_structured(api, form):
         "/api/v1/signups", body(form, **{"form": "unknown"}), content_type="application/json"
     )
     assert response.status_code == 404
+
+
+def test_signup_bombing_one_address_through_the_api_is_refused(api, form):
+    for n in range(3):
+        response = api.post(
+            "/api/v1/signups", body(form, ip=f"192.0.2.{n + 1}"), content_type="application/json"
+        )
+        assert response.status_code == 202, response.content
+    mails = len(mail.outbox)
+    assert mails <= 3
+    response = api.post(
+        "/api/v1/signups", body(form, ip="198.51.100.9"), content_type="application/json"
+    )
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_address"
+    assert len(mail.outbox) == mails
+
+
+def test_signup_flood_from_one_ip_through_the_api_is_refused(api, form):
+    codes = [
+        api.post(
+            "/api/v1/signups",
+            body(form, email=f"p{n}@example.com"),
+            content_type="application/json",
+        ).status_code
+        for n in range(11)
+    ]
+    assert codes[:10] == [202] * 10 and codes[10] == 429
