@@ -238,3 +238,19 @@ def test_cli_exit_codes(newsletter, write_csv):
     with pytest.raises(CommandError) as usage:
         call_command("import", str(good), purpose="nieuwsbrief", mapping="nope", no_progress=True)
     assert usage.value.returncode == 2
+
+
+def test_cli_shows_progress_on_stderr_and_a_summary_on_stdout(newsletter, write_csv):
+    import io
+
+    lines = "".join(f"p{n}@example.com,P,,,,\n" for n in range(30))
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import",
+        str(write_csv("list.csv", HEADER + lines)),
+        purpose="nieuwsbrief",
+        stdout=out,
+        stderr=err,
+    )
+    assert "30 rows" in err.getvalue() and "100%" in err.getvalue()
+    assert "New contacts: 30" in out.getvalue() and "imported" in out.getvalue()
