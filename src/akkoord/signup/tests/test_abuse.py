@@ -80,3 +80,37 @@ def test_a_failing_mail_server_gives_a_clear_answer_and_allows_a_retry(version, 
     result = sign_up(version, {"email": "eva@example.nl", "purposes": ["nieuwsbrief"]}, **PROOF)
     assert result.mail_failed and not result.mail_sent
     assert result.pending.__class__.objects.get().mail_sent_at is None
+
+
+def test_a_flood_through_the_hosted_page_trips_the_limits_without_a_crash(
+    client, version, settings, time_machine
+):
+    from django.urls import reverse
+
+    from akkoord.signup import guards
+
+    settings.AKKOORD_SIGNUP_MIN_SECONDS = 0
+    time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+    url = reverse("signup:form", args=[version.form.public_key])
+
+    def post(email, ip):
+        data = {"_t": guards.render_token(version), "email": email, "purpose": "nieuwsbrief"}
+        return client.post(url, {**data, "_js": "1"}, REMOTE_ADDR=ip)
+
+    from_one_ip = [post(f"p{i}@example.nl", "203.0.113.5") for i in range(100)]
+    time_machine.move_to("2026-11-23 10:00:30+00:00", tick=False)
+    for_one_address = [post("victim@example.nl", f"198.51.100.{i}") for i in range(10)]
+    answers = from_one_ip + for_one_address
+    assert {r.status_code for r in answers} <= {200, 429}
+    refused = [r for r in answers if r.status_code == 429]
+    assert len([r for r in from_one_ip if r.status_code == 429]) >= 90
+    assert any(r.status_code == 429 for r in for_one_address)
+    for response in refused:
+        assert response["Retry-After"] and response.json()["ok"] is False
+        assert "probeer het" in response.json()["message"]  # the form is Dutch
+    per_address = {}
+    for message in mail.outbox:
+        per_address[message.to[0]] = per_address.get(message.to[0], 0) + 1
+    assert max(per_address.values()) == 1
+    assert per_address["victim@example.nl"] == 1
+    assert len(mail.outbox) == Contact.objects.count() <= 11

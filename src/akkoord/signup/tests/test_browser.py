@@ -251,7 +251,9 @@ def test_plain_html_embed_without_script_ignores_forced_boxes(
     page = context.new_page()
     page.goto(origin + "/plain.html")
     page.get_by_label("E-mail address").fill("piet@example.nl")
-    # Someone forces a box for a purpose this form never showed, and another with no value.
+    # Someone adds boxes: one for a purpose this form never showed (ignored), and one
+    # for the newsletter, which the server cannot tell from a real tick: the double
+    # opt-in mail stands between it and a consent.
     page.locator("form").evaluate(
         """f => { for (const v of ['partners', 'nieuwsbrief']) {
              const i = document.createElement('input'); i.type = 'hidden'; i.name = 'purpose';
@@ -267,3 +269,65 @@ def test_plain_html_embed_without_script_ignores_forced_boxes(
     )
     smtp.wait_for(1)
     context.close()
+
+
+def test_a_box_forced_to_on_or_a_missing_purpose_field_records_no_consent(
+    live_server, settings, smtp, other_site, browser
+):
+    cache.clear()
+    settings.AKKOORD_BASE_URL = live_server.url.replace("127.0.0.1", "localhost")
+    settings.AKKOORD_SIGNUP_MIN_SECONDS = 1
+    base = settings.AKKOORD_BASE_URL
+    form, version, newsletter = published_form(live_server)
+    partners = Purpose.objects.get(key="partners")
+    version.purposes = [
+        *version.purposes,
+        {"id": partners.pk, "key": "partners", "name": "Partners", "text": "Partner offers."},
+    ]
+    version.save()
+    pages, origin = other_site
+    pages["/script.html"] = (
+        "<!doctype html><html lang=en><head><title>Shop</title></head><body>"
+        f'<div data-akkoord-form="{base}/f/{form.public_key}/"></div>'
+        f'<script src="{base}/static/signup/embed.js" defer></script></body></html>'
+    )
+
+    def open_form():
+        page = browser.new_page()
+        page.goto(origin + "/script.html")
+        page.wait_for_selector("form[data-akkoord-signup]", timeout=10000)
+        return page
+
+    # Ticks the newsletter only; a script forces the partners box to "on" and ticks it.
+    page = open_form()
+    page.get_by_label("E-mail address").fill("eva@example.nl")
+    page.get_by_role("checkbox", name=re.compile("Newsletter")).check()
+    page.get_by_role("checkbox", name=re.compile("Partners")).evaluate(
+        "box => { box.value = 'on'; box.checked = true; }"
+    )
+    time.sleep(1.1)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("status").filter(has_text="Thanks! Check your inbox.").wait_for()
+    contact = Contact.objects.get(email="eva@example.nl")
+    assert not ConsentState.objects.filter(contact=contact, purpose=partners).exists()
+    assert (
+        ConsentState.objects.get(contact=contact, purpose=newsletter).status
+        == ConsentStatus.PENDING
+    )
+    assert ConsentEvent.objects.filter(subject_key=contact.ledger_key).count() == 1
+    page.close()
+
+    # The purpose fields are removed altogether: a clear, announced error, nothing stored.
+    page = open_form()
+    page.get_by_label("E-mail address").fill("piet@example.nl")
+    page.locator("input[name=purpose]").evaluate_all("boxes => boxes.forEach(b => b.remove())")
+    time.sleep(1.1)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("alert").filter(has_text="Please correct the marked fields.").wait_for()
+    assert (
+        "Tick at least one box to sign up."
+        in page.locator("[data-error-for=purposes]").inner_text()
+    )
+    assert not Contact.objects.filter(email="piet@example.nl").exists()
+    assert len(smtp.messages) == 1  # only Eva's confirmation request
+    page.close()

@@ -219,3 +219,8 @@ def test_bad_input_gets_a_clear_error_and_writes_nothing(client, version, extra)
 def test_malformed_form_keys_and_confirmation_links_are_not_found(client, path):
     assert client.get(path).status_code == 404
     assert client.post(path).status_code in (404, 405)
+
+
+def test_the_script_embeds_network_error_is_in_the_forms_language(client, version):
+    html = client.get(reverse("signup:embed", args=[version.form.public_key])).content.decode()
+    assert 'data-network-error="Je bericht kon niet worden verstuurd.' in html
