@@ -13,6 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from akkoord.contacts.emails import ascii_email
 from akkoord.mail.backends import parse_smtp_url
 
 
@@ -63,6 +64,15 @@ class SmtpMessenger:
         return connection
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
+        try:
+            recipient = recipient if recipient.isascii() else ascii_email(recipient)
+        except UnicodeError:
+            raise DeliveryError(
+                "address: domain is not a valid IDNA name", temporary=False
+            ) from None
+        if not recipient.isascii():
+            # A non-ASCII local part needs SMTPUTF8, which this sender does not speak.
+            raise DeliveryError("address: non-ASCII local part (SMTPUTF8)", temporary=False)
         try:
             if self._connection is None:
                 self._connection = self._connect()

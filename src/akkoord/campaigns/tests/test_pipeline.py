@@ -207,6 +207,29 @@ def test_a_dropped_connection_is_retried_later_on_a_new_connection(
     assert delivery.next_attempt_at > timezone.now()
 
 
+def test_international_addresses_go_out_in_idna_or_fail_alone(smtp_sink):
+    from akkoord.campaigns.rendering import build_message
+
+    raw, _message_id = build_message(
+        from_name="Wandelwinkel",
+        from_address="nieuws@mail.example.com",
+        to="jan@café.nl",
+        subject="Hoi",
+        text="Tekst",
+        html=None,
+        domain="mail.example.com",
+        list_unsubscribe="https://akkoord.example.com/u/x",
+    )
+    assert b"To: <jan@xn--caf-dma.nl>" in raw
+    messenger = SmtpMessenger(smtp_sink.url)
+    messenger.send("nieuws@mail.example.com", "jan@café.nl", raw)
+    with pytest.raises(DeliveryError) as refused:
+        messenger.send("nieuws@mail.example.com", "jöran@example.nl", raw)
+    assert not refused.value.temporary
+    messenger.close()
+    assert smtp_sink.recipients() == ["jan@xn--caf-dma.nl"]
+
+
 def test_a_campaign_nobody_may_receive_explains_why_and_cannot_start(
     newsletter, make_campaign, contact
 ):
