@@ -207,14 +207,20 @@ def test_no_renewal_without_a_material_version(complete, admin):
 
 
 def test_the_demo_organisation_gets_a_complete_register_and_a_published_statement(
-    db, settings, tmp_path
+    db, settings, tmp_path, client
 ):
     from akkoord.front.demo import create_demo
 
     settings.DATA_DIR = tmp_path
     create_demo()
-    version = ensure_published_defaults()
+    version = statement.current_statement()  # published by the demo itself
     assert version is not None and statement.missing_parts() == []
+    assert ensure_published_defaults().pk == version.pk
+    nl = client.get("/privacy", {"lang": "nl"}, follow=True)
+    en = client.get("/privacy", {"lang": "en"}, follow=True)
+    assert nl.status_code == en.status_code == 200
+    assert "Wie wij zijn" in nl.content.decode() and "Who we are" in en.content.decode()
+    assert "Fietsenwinkel De Ketting B.V." in en.content.decode()
     purposes = {a["purpose_key"] for a in register.build_register("nl")["activities"]}
     assert set(Purpose.objects.filter(is_active=True).values_list("key", flat=True)) <= purposes
     assert version.content["nl"]["organisation"] == "Fietsenwinkel De Ketting B.V."
