@@ -134,14 +134,16 @@ class CompiledMail:
         subject = header_safe(self.subject_t.render(ctx))
         text = self.text_t.render(ctx).rstrip() + "\n"
         html = self.html_t.render(Context(context, autoescape=True)) if self.html_t else None
+        if html is not None:
+            # Parsed and serialised first: an unclosed comment or element in the
+            # template is closed here, so it cannot swallow or hide the footer.
+            html = _INLINER.inline(html)
         if self.footer:
             unsubscribe = context.get("unsubscribe_url", "")
             text += "\n-- \n" + self.footer_text.replace("{unsubscribe}", unsubscribe)
             if html is not None:
                 footer = self.footer_html.replace("{unsubscribe}", escape(unsubscribe))
                 html = _append_to_body(html, footer)
-        if html is not None:
-            html = _INLINER.inline(html)
         return subject, text, html
 
 
@@ -160,6 +162,10 @@ def _footer_text(organisation, from_name) -> str:
     )
 
 
+# Inline !important wins over any rule in the template's style sheet.
+_SHOWN = "display:block !important;visibility:visible !important"
+
+
 def _footer_html(organisation, from_name) -> str:
     identity = ", ".join(
         part for part in (organisation.name, " ".join(organisation.address.split())) if part
@@ -172,9 +178,10 @@ def _footer_html(organisation, from_name) -> str:
     unsubscribe_label = escape(_("Unsubscribe"))
     privacy_link = escape(privacy_url())
     return (
-        '<div class="akkoord-footer" style="margin-top:24px;font-size:12px;color:#555">'
-        f"<p>{sender}</p>"
-        f'<p><a href="{privacy_link}">{privacy_label}</a> · '
+        '<div class="akkoord-footer" style="margin-top:24px;font-size:12px;color:#555;'
+        f'{_SHOWN}">'
+        f'<p style="{_SHOWN}">{sender}</p>'
+        f'<p style="{_SHOWN}"><a href="{privacy_link}">{privacy_label}</a> · '
         f'<a href="{{unsubscribe}}">{unsubscribe_label}</a></p></div>'
     )
 

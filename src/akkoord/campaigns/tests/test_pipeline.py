@@ -111,6 +111,50 @@ def test_messages_carry_the_unremovable_footer_and_list_headers(
     assert "text" not in activity.data, "the body is stored once per campaign"
 
 
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body><p>Hoi</p><!-- the rest is hidden",
+        '<html><body><div style="display:none"><p>Hoi',
+        "<html><body><p>Hoi</p><textarea>",
+    ],
+)
+def test_a_template_cannot_swallow_the_footer(html):
+    from html.parser import HTMLParser
+
+    from akkoord.campaigns.rendering import CompiledMail
+
+    compiled = CompiledMail(
+        subject="Hoi",
+        html=html,
+        text="Hoi",
+        language="nl",
+        organisation=Organisation.current(),
+        from_name="Wandelwinkel",
+    )
+    _subject, _text, rendered = compiled.render({"unsubscribe_url": "https://x.example/u/t"})
+
+    class Footer(HTMLParser):
+        open_tags: list = []
+        found = None
+
+        def handle_starttag(self, tag, attrs):
+            if dict(attrs).get("class") == "akkoord-footer":
+                self.found = list(self.open_tags)
+            self.open_tags.append((tag, dict(attrs).get("style") or ""))
+
+        def handle_endtag(self, tag):
+            while self.open_tags and self.open_tags.pop()[0] != tag:
+                pass
+
+    parser = Footer()
+    parser.open_tags = []
+    parser.feed(rendered)
+    assert parser.found is not None, "the footer is an element, not inside a comment"
+    assert [tag for tag, _style in parser.found] == ["html", "body"]
+    assert "https://x.example/u/t" in rendered
+
+
 def test_an_unsubscribe_during_the_campaign_is_honoured(newsletter, make_campaign):
     people = make_population(newsletter, 30, seed=3)
     campaign = make_campaign(newsletter, "marketing_other", "optins")
