@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -210,13 +211,20 @@ def send_privacy_confirmation(
 
 
 def send_automatically(contact_id: int, channel: str) -> bool:
-    """Send the mail once for a first registration; True if it was sent now."""
-    contact = Contact.objects.filter(pk=contact_id).first()
-    if contact is None or contact.informed_at is not None:
-        return False
+    """Send the mail once for a first registration; True if it was sent now.
+
+    The contact's row is locked while the mail goes out, so two workers that
+    got the same registration (a retried task, an import and its signal) send
+    one mail: the second finds ``informed_at`` set. If delivery fails, nothing
+    is recorded and the task may be retried.
+    """
     if not NoticeSettings.current().sends_for(channel):
         return False
-    send_privacy_confirmation(contact, actor="system")
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+        if contact is None or contact.informed_at is not None:
+            return False
+        send_privacy_confirmation(contact, actor="system")
     logger.info("privacy confirmation sent for contact %s (channel %s)", contact.pk, channel)
     return True
 

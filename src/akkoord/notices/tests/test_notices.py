@@ -221,3 +221,70 @@ def test_bulk_registrations_can_queue_the_mail_in_batches():
     extra = Contact.objects.create(email="q@example.nl", email_hash="q", source_kind="import")
     queue_privacy_confirmations([extra.pk], "import")
     assert not mail.outbox
+
+
+def test_a_disabled_form_channel_sends_nothing_after_the_confirmation(
+    newsletter, django_capture_on_commit_callbacks
+):
+    import re
+
+    from akkoord.signup.services import confirm, sign_up
+    from akkoord.signup.tests.conftest import make_form
+
+    NoticeSettings.current()
+    NoticeSettings.objects.update(send_on_form=False)
+    version = make_form([newsletter])
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(
+            version,
+            {"email": "eva@example.nl", "purposes": ["nieuwsbrief"]},
+            ip="192.0.2.1",
+            user_agent="x",
+            page_url="",
+        )
+    token = re.search(r"/f/confirm/([^/\s]+)/", mail.outbox[0].body).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(token, ip="192.0.2.1", user_agent="x")
+    assert len(mail.outbox) == 1  # the confirmation request only
+    assert Contact.objects.get().informed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_with_the_same_registration_send_one_mail(settings, monkeypatch):
+    import threading
+    import time
+
+    from django.core.mail.backends.locmem import EmailBackend
+    from django.db import OperationalError, connection
+
+    from akkoord.notices.services import send_automatically
+
+    person = Contact.objects.create(email="eva@example.nl", email_hash="e", source_kind="staff")
+    original = EmailBackend.send_messages
+
+    def slow(self, messages):
+        time.sleep(0.3)  # the SMTP conversation, during which the other worker starts
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", slow)
+    results = []
+
+    def worker():
+        try:
+            results.append(send_automatically(person.pk, "staff"))
+        except OperationalError as error:
+            # SQLite's shared in-memory test database cannot wait for the lock as a
+            # database file does; the worker gives up without sending, which is the point.
+            assert "locked" in str(error)
+            results.append(False)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert len(mail.outbox) == 1
+    assert Activity.objects.filter(contact=person, kind=ActivityKind.MAIL).count() == 1
