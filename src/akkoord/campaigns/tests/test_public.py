@@ -174,6 +174,15 @@ def test_a_bad_repermission_answer_is_refused_and_writes_nothing(
     assert current_consent(contact, newsletter).status == ConsentStatus.UNPROVEN
 
 
+def test_a_malformed_post_is_refused_and_writes_nothing(subscribed, newsletter):
+    contact, _campaign, url = subscribed
+    before = snapshot()
+    response = Client().post(url, b"--x\r\nnonsense", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert snapshot() == before
+    assert current_consent(contact, newsletter).status == ConsentStatus.GRANTED
+
+
 def test_an_unsubscribe_link_for_a_deleted_purpose_is_not_valid(subscribed, newsletter):
     from akkoord.lib import tokens
 

@@ -215,3 +215,26 @@ def test_domain_page_shows_the_public_record_only(admin_client, marketer_client)
         ).status_code
         == 400
     )
+
+
+def test_bad_input_on_staff_pages_is_refused_and_changes_nothing(
+    marketer_client, make_campaign, newsletter, contact
+):
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    detail = f"/campaigns/{campaign.pk}/"
+    for send_at in ("not a date", "2020-13-45T99:99", "x" * 5000):
+        response = marketer_client.post(f"{detail}start", {"send_at": send_at}, follow=True)
+        assert response.status_code == 200
+        assert "Enter a valid date/time." in response.content.decode()
+    response = marketer_client.post(f"{detail}test", {"language": "fr"}, follow=True)
+    assert "no text in this language" in response.content.decode()
+    assert marketer_client.get(f"{detail}mail?language=../../etc").status_code == 404
+    for query in ("?page=abc", "?page=-1&status=bogus", "?q=" + "%" * 300):
+        assert marketer_client.get(f"{detail}recipients{query}").status_code == 200
+    assert marketer_client.post(f"{detail}resume").status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+    assert not Delivery.objects.exists()
+    assert marketer_client.get("/campaigns/999999/").status_code == 404
+    assert marketer_client.post("/campaigns/999999/start", {"send_at": ""}).status_code == 404
