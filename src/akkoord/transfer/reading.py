@@ -90,6 +90,17 @@ def _report_undecodable(row: SourceRow, encoding: str) -> None:
         )
 
 
+def _swallows_rows(cells: list[str], delimiter: str, width: int) -> bool:
+    """True when a cell spanning lines holds a line that looks like a row of its own."""
+    if width < 2:
+        return False
+    for cell in cells:
+        for line in cell.splitlines()[1:]:
+            if line.count(delimiter) >= width - 1:
+                return True
+    return False
+
+
 def _sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -137,17 +148,29 @@ def open_csv(binary, name: str, *, encoding: str = "utf-8", size: int | None = N
             except StopIteration:
                 return
             except csv.Error as error:
+                # The reader goes on with the next line: report this row, keep
+                # reading, so that no later row is dropped without a word.
                 record += 1
+                bad_lines.difference_update(range(last_line + 1, reader.line_num + 1))
+                last_line = reader.line_num
                 yield SourceRow(
                     record, [], [_("This row cannot be read: %(why)s") % {"why": error}]
                 )
-                return
+                continue
             record += 1
             row = SourceRow(record, cells)
             lines = range(last_line + 1, reader.line_num + 1)
             if any(line in bad_lines for line in lines):
                 _report_undecodable(row, encoding)
                 bad_lines.difference_update(lines)
+            if len(lines) > 1 and _swallows_rows(cells, dialect.delimiter, len(header)):
+                row.problems.append(
+                    _(
+                        "This row runs from line %(first)d to line %(last)d and holds what look "
+                        'like whole rows: a quote (") is probably not closed.'
+                    )
+                    % {"first": lines[0], "last": lines[-1]}
+                )
             last_line = reader.line_num
             if not any(c.strip() for c in cells) and not row.problems and not row.cell_problems:
                 continue  # blank line

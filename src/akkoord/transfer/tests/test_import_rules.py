@@ -254,3 +254,34 @@ def test_cli_shows_progress_on_stderr_and_a_summary_on_stdout(newsletter, write_
     )
     assert "30 rows" in err.getvalue() and "100%" in err.getvalue()
     assert "New contacts: 30" in out.getvalue() and "imported" in out.getvalue()
+
+
+def test_an_unclosed_quote_is_reported_and_rows_after_it_are_not_lost(newsletter, write_csv):
+    raw = (
+        HEADER + "a@example.com,Anna,,,,\n"
+        'b@example.com,"Bram,,,,\n'
+        "c@example.com,Carla,,,,\n"
+        "d@example.com,Dirk,,,,\n"
+    )
+    report = do_import(write_csv("list.csv", raw), valid_only=True)
+    (problem, *_rest) = [p for p in report.problems if p.row == 3]
+    assert "line 3 to line 5" in problem.message or "regel 3 tot regel 5" in problem.message
+    assert list(Contact.objects.values_list("email", flat=True)) == ["a@example.com"]
+
+
+def test_a_row_the_reader_rejects_does_not_stop_the_file(newsletter, write_csv, monkeypatch):
+    import csv
+
+    limit = csv.field_size_limit()
+    csv.field_size_limit(200)
+    try:
+        raw = HEADER + "a@example.com,Anna,,,,\n" + "b@example.com," + "x" * 300 + ",,,,\n"
+        raw += "c@example.com,Carla,,,,\n"
+        report = do_import(write_csv("list.csv", raw), valid_only=True)
+    finally:
+        csv.field_size_limit(limit)
+    assert [p.row for p in report.problems] == [3]
+    assert sorted(Contact.objects.values_list("email", flat=True)) == [
+        "a@example.com",
+        "c@example.com",
+    ]
