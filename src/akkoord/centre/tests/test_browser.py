@@ -4,10 +4,12 @@ Afterwards nothing of them is left in clear in any table, the ledger verifies,
 and a re-import of their address does not make them mailable again.
 """
 
+import io
 import json
 import os
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from akkoord.centre.links import centre_path
@@ -23,6 +25,8 @@ from akkoord.consent.ledger import current_consent
 from akkoord.consent.rules import ConsentStatus
 from akkoord.contacts.models import Contact
 from akkoord.contacts.services import register_contact
+from akkoord.transfer.importer import ImportRun, prepare, run_import
+from akkoord.transfer.reading import open_path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -103,4 +107,22 @@ def test_a_person_sees_corrects_unsubscribes_downloads_and_erases(
     # The browser came from 127.0.0.1; that proof is gone too.
     assert find_everywhere(["127.0.0.1"]) == {}
     assert_nothing_left(needles=(EMAIL, FIRST, LAST, LAST + "-Bakker", SIGNUP_IP))
+    out = io.StringIO()
+    call_command("ledger", "verify", stdout=out)  # `akkoord ledger verify`
+    assert "Ledger OK" in out.getvalue()
+
+    # An old list with the address, "opted in and confirmed" back then, imported for real.
+    old_list = tmp_path / "old-list.csv"
+    old_list.write_text(
+        "email,first_name,optin_time,optin_ip,confirm_time,confirm_ip\n"
+        f"{EMAIL},{FIRST},2024-01-01 10:00:00,192.0.2.1,2024-01-01 10:05:00,192.0.2.1\n",
+        encoding="utf-8",
+    )
+    source = open_path(old_list)
+    purpose, mapping, fmt = prepare(source, purpose_key=newsletter.key)
+    report = run_import(ImportRun(source, mapping, purpose, format=fmt))
+    assert report.committed and report.suppressed_skipped == 1 and report.created == 0
+    assert not Contact.objects.filter(email=EMAIL).exists()
+    assert find_everywhere([EMAIL]) == {}
+    # Registered by another way in (API, staff), the address is still not mailable.
     assert_reimport_is_not_mailable(newsletter)
