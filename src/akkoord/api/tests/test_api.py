@@ -82,6 +82,29 @@ def test_pagination(api):
     assert api.get("/api/v1/contacts", {"page_size": 2, "page": 3}).json()["next_page"] is None
 
 
+def test_filters_by_address_source_and_customer(api, contact):
+    api.post("/api/v1/contacts", {"email": "shop@example.com"}, content_type="application/json")
+    api.post(
+        f"/api/v1/contacts/{contact.pk}/purchases",
+        {"purchased_on": "2026-11-01", "description": "Bel", "objection_offered": True},
+        content_type="application/json",
+    )
+
+    def emails(**query):
+        page = api.get("/api/v1/contacts", query)
+        assert page.status_code == 200, page.content
+        return {item["email"] for item in page.json()["items"]}
+
+    assert emails() == {"shop@example.com", contact.email}
+    assert emails(email="SHOP@example.com") == {"shop@example.com"}
+    assert emails(source_kind="api") == {"shop@example.com"}
+    assert emails(source_kind=contact.source_kind) == {contact.email}
+    assert emails(customer="true") == {contact.email}
+    assert emails(customer="false") == {"shop@example.com"}
+    bad = api.get("/api/v1/contacts", {"page_size": 501})
+    assert bad.status_code == 422 and "page_size" in str(bad.json()["error"])
+
+
 def test_consent_with_proof_and_may_mail(api, contact, newsletter):
     url = f"/api/v1/contacts/{contact.pk}/consents"
     response = api.post(
