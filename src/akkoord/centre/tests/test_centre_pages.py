@@ -398,3 +398,20 @@ def test_a_nul_in_the_browser_name_does_not_break_a_choice(client, contact, toke
 def test_malformed_links_get_the_invalid_link_page(client, db, path):
     response = client.get(path)
     assert response.status_code == 404
+
+
+def test_staff_see_the_persons_corrections_with_old_and_new_value(
+    client, marketer_client, contact, token
+):
+    ContactField.objects.create(
+        key="city", label_nl="Woonplaats", label_en="City", category="contact"
+    )
+    client.post(
+        url("correct", token),
+        {"first_name": "Johannes", "last_name": "Jansen", "field_city": "Delft", "language": "nl"},
+    )
+    page = marketer_client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    panel = page[page.index('id="centre-panel"') :]
+    assert "Gecorrigeerd door de persoon in het klantcentrum" in panel
+    assert "<td>Voornaam</td><td>Jan</td><td>Johannes</td>" in panel
+    assert "<td>Woonplaats</td><td>—</td><td>Delft</td>" in panel
