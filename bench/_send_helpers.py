@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import time
+from urllib.parse import urlsplit
 
 
 def free_port() -> int:
@@ -41,3 +42,23 @@ def floor(port: int, message: bytes, count: int) -> float:
     elapsed = time.perf_counter() - started
     connection.quit()
     return count / elapsed
+
+
+def _server(url: str):
+    import psycopg
+
+    return psycopg.connect(urlsplit(url)._replace(path="/postgres").geturl(), autocommit=True)
+
+
+def fresh_postgres(url: str) -> None:
+    """(Re)create the benchmark's own PostgreSQL database: it must be one for the benchmark."""
+    name = urlsplit(url).path.lstrip("/")
+    with _server(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_postgres(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    with _server(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -3,8 +3,9 @@
     python bench/send.py [--size 100000] [--workers 1,2] [--database URL]
 
 Starts an aiosmtpd sink on 127.0.0.1 (a separate process), a temporary SQLite
-database unless --database is given (it must be empty: the script migrates and
-fills it), creates ``--size`` contacts and, per worker count, one campaign to
+database unless --database is given (a PostgreSQL database of the benchmark's
+own: it is dropped and created again at the start and dropped at the end),
+creates ``--size`` contacts and, per worker count, one campaign to
 them. Each campaign is sent by that many ``akkoord send_campaign --worker``
 processes; their peak RSS is read from the kernel (wait4). The floor sends one
 pre-rendered (signed) message of the same size ``min(size, 5000)`` times over
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _send_helpers import SINK, floor, free_port  # noqa: E402
+from _send_helpers import SINK, drop_postgres, floor, free_port, fresh_postgres  # noqa: E402
 
 SETUP = r"""
 import json, sys, django
@@ -85,6 +87,9 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "akkoord.settings",
         "AKKOORD_LOG_LEVEL": "WARNING",
     }
+    postgres = database.startswith("postgres")
+    if postgres:
+        fresh_postgres(database)
     python = sys.executable
     port = free_port()
     sink = subprocess.Popen(
@@ -149,6 +154,9 @@ def main() -> None:
     finally:
         sink.stdin.close()
         sink.wait(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if postgres:
+            drop_postgres(database)
     report = {
         "workload": "send_campaign_dkim",
         "size": args.size,
