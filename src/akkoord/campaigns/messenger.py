@@ -18,7 +18,11 @@ from akkoord.mail.backends import parse_smtp_url
 
 
 class DeliveryError(Exception):
-    """The server did not take the message. ``temporary`` says whether to retry."""
+    """The server did not take the message. ``temporary`` says whether to retry.
+
+    ``code`` is set only when the server refused the recipient's mailbox (RCPT),
+    the only reply that may mark the address as a hard bounce.
+    """
 
     def __init__(self, reply: str, *, temporary: bool, code: int | None = None):
         super().__init__(reply)
@@ -82,10 +86,18 @@ class SmtpMessenger:
             raise DeliveryError(
                 _reply(code, text), temporary=400 <= code < 500, code=code
             ) from None
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        except smtplib.SMTPSenderRefused as error:
+            # Our sender address was refused: not the recipient's fault, so no
+            # bounce and no final failure; retried with backoff while it is fixed.
+            raise DeliveryError(
+                "sender refused: " + _reply(error.smtp_code, error.smtp_error), temporary=True
+            ) from None
+        except smtplib.SMTPDataError as error:
+            # Refused after DATA (content, policy): final for this message when
+            # 5xx, but it says nothing about the mailbox, so no bounce code.
             code = error.smtp_code
             raise DeliveryError(
-                _reply(code, error.smtp_error), temporary=400 <= code < 500, code=code
+                _reply(code, error.smtp_error), temporary=400 <= code < 500
             ) from None
         except smtplib.SMTPResponseException as error:
             self.close()

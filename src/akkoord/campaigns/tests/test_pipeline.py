@@ -251,6 +251,36 @@ def test_a_dropped_connection_is_retried_later_on_a_new_connection(
     assert delivery.next_attempt_at > timezone.now()
 
 
+def test_a_refused_sender_or_content_is_no_bounce_of_the_recipient(
+    newsletter, make_campaign, smtp_sink, contact
+):
+    grant(contact, newsletter)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    freeze(campaign)
+
+    async def refuse_sender(server, session, envelope, address, mail_options):
+        return "550 sender not allowed"
+
+    smtp_sink.handle_MAIL = refuse_sender
+    stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), max_idle_seconds=0)
+    assert (stats.sent, stats.failed, stats.retried) == (0, 0, 1)
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.QUEUED
+    assert delivery.smtp_reply == "sender refused: 550 sender not allowed"
+    del smtp_sink.handle_MAIL
+
+    async def refuse_content(server, session, envelope):
+        return "554 5.7.1 rejected as spam"
+
+    smtp_sink.handle_DATA = refuse_content
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url))
+    assert (stats.sent, stats.failed) == (0, 1)
+    assert Delivery.objects.get().smtp_reply.startswith("554")
+    contact.refresh_from_db()
+    assert contact.hard_bounced_at is None, "only a refused mailbox is a hard bounce"
+
+
 def test_international_addresses_go_out_in_idna_or_fail_alone(smtp_sink):
     from akkoord.campaigns.rendering import build_message
 
