@@ -12,8 +12,11 @@ message, in groups of at most ``commit_every`` messages. A worker killed at any
 point leaves rows in *sending*; once their lease runs out another worker (or
 the restarted one) queues them again. The only duplicates possible are the
 messages accepted but not yet recorded: at most ``commit_every`` plus the
-small hand-over window of the SMTP thread (3) per worker and crash. A restored backup is safe in the same way for rows that were
-recorded as sent in it.
+small hand-over window of the SMTP thread (3) per worker and crash. A restored
+backup is safe in the same way for rows that were recorded as sent in it.
+
+Each recipient is checked against the engine again when its batch is claimed
+(one query per batch), so an unsubscribe is honoured from the next batch on.
 """
 
 from __future__ import annotations
@@ -487,7 +490,8 @@ def _send_batch(campaign, sender, sending, ids, token, pending, stats, commit_ev
     verdicts = sender.decisions(contact_ids)
     for pk, contact_id, language, attempts in sorted(rows):
         contact = contacts.get(contact_id)
-        if contact is None:
+        # Erased between the two queries: gone from the verdicts too.
+        if contact is None or contact_id not in verdicts:
             pending.skipped.append((pk, "erased"))
             stats.skipped += 1
             continue
