@@ -60,15 +60,24 @@ def test_objection_applies_to_all_purposes_only(contact, newsletter):
 
 def test_update_of_a_ledger_row_is_refused_by_the_database(contact, newsletter):
     grant(contact, newsletter)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE consent_consentevent SET channel = 'import'")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM consent_consentevent")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE consent_consentproof SET data = '{}'")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE consent_consentevent SET channel = 'import'")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM consent_consentevent")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE consent_consentproof SET data = '{}'")
     assert ConsentEvent.objects.get().channel == "staff"
 
 
