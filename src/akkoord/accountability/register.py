@@ -249,6 +249,53 @@ def build_register(language: str) -> dict:
         }
 
 
+# A name that is no name: empty, or the placeholder a fresh installation has.
+PLACEHOLDER_NAMES = {"", "Mijn organisatie"}
+
+
+def missing_items(data: dict) -> list[str]:
+    """What the register ``data`` still lacks of GDPR art. 30(1), in its language.
+
+    Empty when every item is there: controller, security measures, data
+    location, and per processing activity its purposes, persons, source and
+    the reason for its retention; a processor outside the EU needs a safeguard.
+    """
+    gaps = []
+    with translation.override(data["language"]):
+        controller = data["controller"]
+        if controller["name"].strip() in PLACEHOLDER_NAMES or not controller["address"].strip():
+            gaps.append(_("The controller's name and address."))
+        if not controller["email"].strip():
+            gaps.append(_("The controller's e-mail address."))
+        if not data["security"].strip():
+            gaps.append(_("The security measures."))
+        if not data["storage"]["country"].strip():
+            gaps.append(_("The country where the data is stored."))
+        if not data["activities"]:
+            gaps.append(_("At least one processing activity."))
+        needed = [
+            ("purposes", _("the description of its purposes")),
+            ("persons", _("the categories of persons")),
+            ("source", _("the source of the data")),
+            ("retention_reason", _("the reason for its retention period")),
+        ]
+        for activity in data["activities"]:
+            for key, what in needed:
+                if not str(activity[key]).strip():
+                    gaps.append(
+                        _("%(activity)s: %(what)s.") % {"activity": activity["name"], "what": what}
+                    )
+        for processor in data["processors"]:
+            if not processor["country"]:
+                gaps.append(_("The country of processor %(name)s.") % {"name": processor["name"]})
+            elif processor["flagged"]:
+                gaps.append(
+                    _("A transfer safeguard for processor %(name)s, outside the EU.")
+                    % {"name": processor["name"]}
+                )
+    return gaps
+
+
 def save_version(user=None) -> RegisterVersion:
     """Freeze the current register (both languages) as the next version."""
     with transaction.atomic():

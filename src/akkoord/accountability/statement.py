@@ -39,7 +39,7 @@ PARTS = [
     ("automated", gettext_lazy("Automated processing and cookies")),
 ]
 FREE_TEXT_PARTS = ["rights", "objection", "withdrawal", "complaint", "required", "automated"]
-PLACEHOLDER_NAMES = {"", "Mijn organisatie"}
+PLACEHOLDER_NAMES = register.PLACEHOLDER_NAMES
 
 
 class StatementIncomplete(Exception):

@@ -84,6 +84,7 @@ def register_view(request):
         {
             "data": data,
             "version": version,
+            "gaps": [] if version else register.missing_items(data),
             "versions": RegisterVersion.objects.all()[:50],
             "activities": ProcessingActivity.objects.select_related("purpose"),
             "lang": data["language"],

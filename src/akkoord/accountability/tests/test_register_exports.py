@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+import pytest
 from pypdf import PdfReader
 
 from akkoord.accountability import exports, register
@@ -86,3 +87,79 @@ def test_versions_are_kept_unchanged(complete, newsletter, admin):
     days = lambda v: [a["retention_days"] for a in v.content["en"]["activities"]]  # noqa: E731
     assert 730 in days(first) and 100 in days(second) and 100 not in days(first)
     assert list(RegisterVersion.objects.values_list("number", flat=True)) == [2, 1]
+
+
+def test_a_complete_register_lacks_nothing_in_either_language(complete):
+    assert register.missing_items(register.build_register("nl")) == []
+    assert register.missing_items(register.build_register("en")) == []
+
+
+def _settings_blank(**values):
+    from akkoord.accountability.models import AccountabilitySettings
+
+    def blank(org):
+        AccountabilitySettings.objects.update(**values)
+
+    return blank
+
+
+def _org_blank(**values):
+    def blank(org):
+        for name, value in values.items():
+            setattr(org, name, value)
+        org.save()
+
+    return blank
+
+
+def _activity_blank(**values):
+    def blank(org):
+        ProcessingActivity.objects.filter(purpose__key="nieuwsbrief").update(**values)
+
+    return blank
+
+
+def _newsletter_reason_blank(org):
+    from akkoord.consent.models import Purpose
+
+    Purpose.objects.filter(key="nieuwsbrief").update(retention_reason_en="")
+    ProcessingActivity.objects.filter(purpose__key="nieuwsbrief").update(retention_reason_en="")
+
+
+def _processor_outside_eu(org):
+    Processor.objects.create(name="Wolkmail", service_nl="Mail", service_en="Mail", country="US")
+
+
+REGISTER_GAPS = [
+    ("controller", _org_blank(address=""), "The controller's name and address."),
+    ("placeholder", _org_blank(name="Mijn organisatie"), "The controller's name and address."),
+    ("email", _org_blank(contact_email=""), "The controller's e-mail address."),
+    ("security", _settings_blank(security_en=""), "The security measures."),
+    ("location", _settings_blank(storage_country=""), "The country where the data is stored."),
+    (
+        "purposes",
+        _activity_blank(description_en=""),
+        "Newsletter: the description of its purposes.",
+    ),
+    ("persons", _activity_blank(persons_en=""), "Newsletter: the categories of persons."),
+    ("source", _activity_blank(source_en=""), "Newsletter: the source of the data."),
+    ("retention", _newsletter_reason_blank, "Newsletter: the reason for its retention period."),
+    (
+        "transfer",
+        _processor_outside_eu,
+        "A transfer safeguard for processor Wolkmail, outside the EU.",
+    ),
+]
+
+
+@pytest.mark.parametrize("key,blank,gap", REGISTER_GAPS, ids=[g[0] for g in REGISTER_GAPS])
+def test_each_missing_register_item_is_named(complete, key, blank, gap):
+    blank(complete)
+    assert register.missing_items(register.build_register("en")) == [gap]
+
+
+def test_register_gaps_are_named_in_dutch(complete):
+    from akkoord.accountability.models import AccountabilitySettings
+
+    AccountabilitySettings.objects.update(security_nl="")
+    assert register.missing_items(register.build_register("nl")) == ["De beveiligingsmaatregelen."]

@@ -215,6 +215,8 @@ def test_the_demo_organisation_gets_a_complete_register_and_a_published_statemen
     create_demo()
     version = statement.current_statement()  # published by the demo itself
     assert version is not None and statement.missing_parts() == []
+    for language in ("nl", "en"):
+        assert register.missing_items(register.build_register(language)) == []
     assert ensure_published_defaults().pk == version.pk
     nl = client.get("/privacy", {"lang": "nl"}, follow=True)
     en = client.get("/privacy", {"lang": "en"}, follow=True)

@@ -244,3 +244,17 @@ def test_renewal_page_counts_contacts_without_touching_the_ledger(
     page = dpo_client.get(reverse("accountability:renewal")).content.decode()
     assert 'id="renewal-count"' in page and "jan.jansen@example.nl" in page
     assert ConsentEvent.objects.count() == events
+
+
+def test_register_page_lists_what_is_missing(complete, admin_client):
+    from akkoord.accountability.models import AccountabilitySettings
+
+    # The page speaks the staff user's language (Dutch here); the register
+    # itself, and so the list of what it lacks, the language chosen with ?lang.
+    url = reverse("accountability:register")
+    assert "elk onderdeel van artikel 30" in admin_client.get(url + "?lang=en").content.decode()
+    AccountabilitySettings.objects.update(security_en="", security_nl="")
+    en = admin_client.get(url + "?lang=en").content.decode()
+    nl = admin_client.get(url + "?lang=nl").content.decode()
+    assert "Wat het register nog mist" in en and "The security measures." in en
+    assert "De beveiligingsmaatregelen." in nl
