@@ -235,3 +235,51 @@ def test_the_task_runs_the_job(configured):
     result = run_retention.enqueue(True)
     assert result.return_value["contacts_erased"] == 0
     assert timezone.now() >= RetentionRun.objects.get().started_at
+
+
+def test_unconfirmed_signups_are_removed_after_their_expiry(newsletter, settings):
+    from django.core.cache import cache
+
+    from akkoord.signup.models import FormVersion, PendingSignup, SignupForm
+    from akkoord.signup.services import sign_up
+
+    cache.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    form = SignupForm.objects.create(name="Nieuwsbrief", is_published=True)
+    version = FormVersion.objects.create(
+        form=form,
+        number=1,
+        language="nl",
+        title="Schrijf je in",
+        fields=[],
+        purposes=[
+            {"id": newsletter.pk, "key": newsletter.key, "name": "Nieuwsbrief", "text": "Ja"}
+        ],
+        thank_you_text="Bedankt!",
+        confirmed_text="Bevestigd.",
+        published_at=timezone.now(),
+    )
+    form.current_version = version
+    form.save()
+    sign_up(
+        version,
+        {"email": "nooit.bevestigd@example.nl", "purposes": ["nieuwsbrief"]},
+        ip="192.0.2.8",
+        user_agent="test",
+        page_url="https://shop.example/",
+        channel="form",
+    )
+    pending = PendingSignup.objects.get()
+    cache.clear()
+
+    before = retention.run(dry_run=True, now=pending.expires_at - timedelta(minutes=1))
+    assert before.report["unconfirmed_signups"] == 0
+    after = pending.expires_at + timedelta(minutes=1)
+    dry = retention.run(dry_run=True, now=after)
+    assert dry.report["unconfirmed_signups"] == 1
+    assert Contact.objects.filter(email="nooit.bevestigd@example.nl").exists()
+    done = retention.run(now=after)
+    assert done.report["unconfirmed_signups"] == 1 and done.report["unconfirmed_contacts"] == 1
+    assert not PendingSignup.objects.exists()
+    assert not Contact.objects.filter(email="nooit.bevestigd@example.nl").exists()
+    assert verify_ledger().ok
