@@ -359,3 +359,15 @@ def test_a_paused_campaign_stops_and_gives_back_its_rows(newsletter, make_campai
     run_worker(campaign.pk, messenger)
     sent = [rcpt for _s, rcpt, _m in messenger.sent]
     assert len(sent) == len(set(sent)) == total
+
+
+def test_one_worker_on_sqlite_two_elsewhere_unless_configured(settings):
+    from django.db import connection
+
+    from akkoord.campaigns.services import worker_count
+
+    assert worker_count() == (1 if connection.vendor == "sqlite" else 2)
+    settings.AKKOORD_CAMPAIGN_WORKERS = 3
+    assert worker_count() == 3
+    settings.AKKOORD_CAMPAIGN_WORKERS = 0
+    assert worker_count() == 1
