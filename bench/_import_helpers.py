@@ -52,6 +52,18 @@ def write_mailchimp_csv(path: Path, size: int, seed: int = 7) -> None:
             )
 
 
+def half_rates(samples: list[tuple[int, float, float]]) -> tuple[int, int]:
+    """Rows per second before and after the middle sample (0 when too few samples)."""
+    if len(samples) < 3:
+        return 0, 0
+    first, middle, last = samples[0], samples[len(samples) // 2], samples[-1]
+
+    def rate(a, b):
+        return round((b[0] - a[0]) / (b[2] - a[2])) if b[2] > a[2] else 0
+
+    return rate(first, middle), rate(middle, last)
+
+
 def rss_mb() -> float:
     """Current resident memory of this process (Linux)."""
     with open("/proc/self/statm") as statm:

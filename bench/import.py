@@ -86,11 +86,12 @@ def main() -> None:
     floor_s = helpers.copy_floor(path, len(helpers.HEADER))
     print(f"floor: {floor_s:.2f} s", file=sys.stderr)
 
-    samples: list[tuple[int, float]] = []
+    # (rows, rss MB, seconds since the start): memory and rate along the way.
+    samples: list[tuple[int, float, float]] = []
 
     def progress(rows, position, total):
         if not samples or rows - samples[-1][0] >= max(args.size // 20, 1):
-            samples.append((rows, helpers.rss_mb()))
+            samples.append((rows, helpers.rss_mb(), time.perf_counter() - started))
             print(f"\r{rows:,} rows, rss {samples[-1][1]:.0f} MB", end="", file=sys.stderr)
 
     rss_before = helpers.rss_mb()
@@ -112,6 +113,7 @@ def main() -> None:
     write_s = elapsed - report.announce_seconds
     floor_rows_per_s = args.size / floor_s
     mid = samples[len(samples) // 2][1] if samples else 0.0
+    halves = helpers.half_rates(samples)
     result = {
         "workload": "import",
         "size": args.size,
@@ -132,6 +134,9 @@ def main() -> None:
         "rss_before_mb": round(rss_before),
         "rss_mid_mb": round(mid),
         "rss_end_mb": round(samples[-1][1]) if samples else 0,
+        # Does the rate hold up as the tables grow? (rows/s in each half of the file)
+        "rows_per_s_first_half": halves[0],
+        "rows_per_s_second_half": halves[1],
         "peak_rss_mb": round(helpers.peak_rss_mb()),
     }
     connection.close()
