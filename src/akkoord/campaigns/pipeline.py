@@ -93,6 +93,20 @@ class _Pending:
         return len(self.sent) + len(self.skipped) + len(self.retry) + len(self.failed)
 
 
+@dataclass
+class _Lease:
+    """This worker's claim token, and when it last told the database it is alive."""
+
+    token: str
+    seconds: float
+    extended_at: float = 0.0
+
+    def due(self) -> bool:
+        # A quarter of the lease: often enough that a slow batch keeps its rows,
+        # rare enough not to rewrite the whole batch after every commit group.
+        return time.monotonic() - self.extended_at >= self.seconds / 4
+
+
 class CampaignSender:
     """Everything compiled once per campaign: templates, signer, engine arguments."""
 
@@ -223,7 +237,7 @@ def allowance(campaign: Campaign, wanted: int) -> tuple[int, float]:
     return min(wanted, left), 0.0
 
 
-def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, token: str) -> None:
+def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease: _Lease) -> None:
     """Record results in one transaction, and extend the lease of the rest of the batch."""
     if not len(pending):
         return
@@ -293,9 +307,11 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, token:
             Contact.objects.filter(pk__in=pending.bounced, hard_bounced_at__isnull=True).update(
                 hard_bounced_at=now
             )
-        Delivery.objects.filter(
-            campaign=campaign, claim_token=token, status=DeliveryStatus.SENDING
-        ).update(claimed_at=now)
+        if lease.due():
+            Delivery.objects.filter(
+                campaign=campaign, claim_token=lease.token, status=DeliveryStatus.SENDING
+            ).update(claimed_at=now)
+            lease.extended_at = time.monotonic()
     pending.__init__()
 
 
@@ -334,6 +350,7 @@ def run_worker(
     worker give up waiting for retries due later (a task can be re-enqueued).
     """
     token = uuid.uuid4().hex
+    lease = _Lease(token, lease_seconds)
     stats = WorkerStats()
     campaign = Campaign.objects.select_related("sending_domain", "purpose", "template").get(
         pk=campaign_id
@@ -352,6 +369,7 @@ def run_worker(
                 time.sleep(wait)
                 continue
             ids = claim(campaign_id, token, limit, lease_seconds=lease_seconds)
+            lease.extended_at = time.monotonic()
             if not ids:
                 if finish_if_done(campaign_id):
                     stats.stopped_because = "finished"
@@ -368,7 +386,7 @@ def run_worker(
             idle_since = None
             stats.batches += 1
             if not _send_batch(
-                campaign, sender, sending, ids, token, pending, stats, commit_every, on_sent
+                campaign, sender, sending, ids, lease, pending, stats, commit_every, on_sent
             ):
                 stats.stopped_because = "not sending"
                 break
@@ -378,7 +396,7 @@ def run_worker(
         with contextlib.suppress(Exception):
             for done, error in sending.results():
                 _record(done, error, pending, stats, None)
-        _flush(campaign, sender, pending, token)
+        _flush(campaign, sender, pending, lease)
         release(campaign_id, token)
         messenger.close()
     return stats
@@ -479,7 +497,7 @@ def _record(job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
         on_sent(pk)
 
 
-def _send_batch(campaign, sender, sending, ids, token, pending, stats, commit_every, on_sent):
+def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_every, on_sent):
     rows = list(
         Delivery.objects.filter(pk__in=ids).values_list("pk", "contact_id", "language", "attempts")
     )
@@ -506,13 +524,13 @@ def _send_batch(campaign, sender, sending, ids, token, pending, stats, commit_ev
         for done, error in sending.results():
             _record(done, error, pending, stats, on_sent)
         if len(pending) >= commit_every:
-            _flush(campaign, sender, pending, token)
+            _flush(campaign, sender, pending, lease)
             if not _still_sending(campaign.pk):
                 for done, error in sending.results(wait_all=True):
                     _record(done, error, pending, stats, on_sent)
-                _flush(campaign, sender, pending, token)
+                _flush(campaign, sender, pending, lease)
                 return False
     for done, error in sending.results(wait_all=True):
         _record(done, error, pending, stats, on_sent)
-    _flush(campaign, sender, pending, token)
+    _flush(campaign, sender, pending, lease)
     return True
