@@ -50,3 +50,12 @@ def test_rebuild_repairs_drift(contact, newsletter):
     assert "drift: contact" in output and "1 differences repaired" in output
     assert ConsentState.objects.get(purpose=newsletter).status != "withdrawn"
     assert "0 differences found" in run("rebuild", "--dry-run")
+
+
+def test_verify_reports_progress_on_stderr(contact, newsletter, monkeypatch):
+    monkeypatch.setattr("akkoord.consent.ledger._events_in_order.__defaults__", (2,))
+    for _ in range(5):
+        grant(contact, newsletter)
+    err = io.StringIO()
+    call_command("ledger", "verify", stdout=io.StringIO(), stderr=err)
+    assert "events" in err.getvalue()

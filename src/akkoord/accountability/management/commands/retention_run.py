@@ -8,7 +8,7 @@ addresses). Exit codes: 0 = done, 1 = the job failed (message on stderr).
 from django.core.management.base import BaseCommand, CommandError
 
 from akkoord.accountability.retention import run
-from akkoord.transfer.cli_support import Progress
+from akkoord.lib.cli import Progress
 
 
 class Command(BaseCommand):

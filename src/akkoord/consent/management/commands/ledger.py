@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from akkoord.consent.ledger import rebuild_state, verify_ledger
+from akkoord.lib.cli import Progress
 
 
 class Command(BaseCommand):
@@ -26,7 +27,9 @@ class Command(BaseCommand):
         return self._rebuild(dry_run=options["dry_run"])
 
     def _verify(self):
-        result = verify_ledger()
+        progress = Progress(self.stderr, "events")
+        result = verify_ledger(progress=progress)
+        progress.done()
         if not result.ok:
             where = f"event {result.broken_seq}: " if result.broken_seq else ""
             raise CommandError(

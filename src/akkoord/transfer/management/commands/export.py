@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from akkoord.accounts.audit import audit
 from akkoord.accounts.models import AuditAction
-from akkoord.transfer.cli_support import CliActor, Progress
+from akkoord.lib.cli import CliActor, Progress
 from akkoord.transfer.exporting import ExportError, check_password, write_export
 
 

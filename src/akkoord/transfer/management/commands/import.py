@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from akkoord.accounts.audit import audit
 from akkoord.accounts.models import AuditAction
+from akkoord.lib.cli import CliActor, Progress
 from akkoord.transfer import formats
-from akkoord.transfer.cli_support import CliActor, Progress
 from akkoord.transfer.importer import ImportError_, ImportRun, prepare, run_import
 from akkoord.transfer.reading import FileProblem, open_path
 
