@@ -16,7 +16,10 @@ small hand-over window of the SMTP thread (3) per worker and crash. A restored
 backup is safe in the same way for rows that were recorded as sent in it.
 
 Each recipient is checked against the engine again when its batch is claimed
-(one query per batch), so an unsubscribe is honoured from the next batch on.
+(one query per batch), and again whenever the consent ledger or the
+suppression list has moved since (checked once per commit group, a cheap
+read of two maxima), so an unsubscribe during the batch is honoured within
+``commit_every`` messages plus the SMTP thread's small window.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from akkoord.campaigns.rendering import (
     unsubscribe_url,
 )
 from akkoord.consent import audiences
+from akkoord.consent.models import LedgerHead, Suppression
 from akkoord.consent.rules import ALLOWING_REASONS, MailClass, Reason
 from akkoord.contacts.models import Activity, ActivityKind, Contact
 from akkoord.organisation.models import Organisation
@@ -497,6 +501,13 @@ def _record(job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
         on_sent(pk)
 
 
+def _consent_marker() -> tuple[int | None, int | None]:
+    """Changes whenever a ledger event is appended or an address is suppressed."""
+    head = LedgerHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+    suppressed = Suppression.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return head, suppressed
+
+
 def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_every, on_sent):
     rows = list(
         Delivery.objects.filter(pk__in=ids).values_list("pk", "contact_id", "language", "attempts")
@@ -506,7 +517,9 @@ def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_ev
         "pk", "email", "first_name", "last_name", "organisation_name", "ledger_key"
     ).in_bulk(contact_ids)
     verdicts = sender.decisions(contact_ids)
-    for pk, contact_id, language, attempts in sorted(rows):
+    marker = _consent_marker()
+    rows.sort()
+    for index, (pk, contact_id, language, attempts) in enumerate(rows):
         contact = contacts.get(contact_id)
         # Erased between the two queries: gone from the verdicts too.
         if contact is None or contact_id not in verdicts:
@@ -530,6 +543,13 @@ def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_ev
                     _record(done, error, pending, stats, on_sent)
                 _flush(campaign, sender, pending, lease)
                 return False
+            now = _consent_marker()
+            if now != marker:
+                # Someone unsubscribed, objected or was erased: ask the engine
+                # again for the rest of this batch before sending any of it.
+                marker = now
+                rest = [row[1] for row in rows[index + 1 :] if row[1] is not None]
+                verdicts = sender.decisions(rest)
     for done, error in sending.results(wait_all=True):
         _record(done, error, pending, stats, on_sent)
     _flush(campaign, sender, pending, lease)

@@ -178,6 +178,30 @@ def test_an_unsubscribe_during_the_campaign_is_honoured(newsletter, make_campaig
     assert people
 
 
+def test_an_unsubscribe_within_a_claimed_batch_is_honoured_before_the_next_commit_group(
+    newsletter, make_campaign
+):
+    """The whole audience is one claimed batch; the withdrawal lands after the first send."""
+    make_population(newsletter, 30, seed=3)
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    total = freeze(campaign)
+    queued = list(
+        Delivery.objects.filter(campaign=campaign).order_by("id").select_related("contact")
+    )
+    last = queued[-1].contact
+    messenger = FakeMessenger()
+
+    def unsubscribe_last(_pk):
+        if len(messenger.sent) == 1:
+            record_event(last, newsletter, EventKind.WITHDRAWN, channel="unsubscribe")
+
+    run_worker(campaign.pk, messenger, batch_size=100, commit_every=1, on_sent=unsubscribe_last)
+    assert last.email not in [rcpt for _s, rcpt, _m in messenger.sent]
+    skipped = Delivery.objects.get(campaign=campaign, contact=last)
+    assert (skipped.status, skipped.skip_reason) == ("skipped", "withdrawn")
+    assert len(messenger.sent) == total - 1
+
+
 def test_temporary_failures_retry_and_permanent_ones_fail_alone(newsletter, make_campaign, contact):
     others = make_population(newsletter, 20, seed=5)
     grant(contact, newsletter)
