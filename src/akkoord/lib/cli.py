@@ -26,8 +26,10 @@ class Progress:
         self.unit = unit
         self.started = time.monotonic()
         self.last = 0.0
+        self.count = 0
 
     def __call__(self, count: int, position: int = 0, total: int | None = None) -> None:
+        self.count = count
         now = time.monotonic()
         if now - self.last < 0.25:
             return

@@ -5,17 +5,25 @@ processes (each a plain OS process running ``--worker``) until the campaign
 is finished, paused or cancelled. Workers may also run on other machines
 against the same database; a killed worker's rows are taken over once their
 lease has run out.
+
+Exit codes: 0 = the campaign is finished and no message failed; 1 = it could
+not start (unknown, not ready, not sending) or a worker crashed; 3 = it ended
+with failed deliveries, or stopped before the end (paused, cancelled, or
+waiting for retries due later). The last line is always the summary.
 """
 
 import subprocess
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
 
 from akkoord.campaigns.audience import CampaignNotReady, freeze
 from akkoord.campaigns.messenger import SmtpMessenger
-from akkoord.campaigns.models import Campaign, CampaignStatus
+from akkoord.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from akkoord.campaigns.pipeline import run_worker
+from akkoord.lib.cli import Progress
 
 
 class Command(BaseCommand):
@@ -58,10 +66,15 @@ class Command(BaseCommand):
             campaign.refresh_from_db()
             if campaign.status != CampaignStatus.SENDING:
                 raise CommandError(f"The campaign is {campaign.status}, not sending.")
+        progress = Progress(self.stderr, "messages sent")
         if options["workers"] <= 1:
-            stats = self._work(campaign, options)
-            self.stdout.write(f"sent={stats.sent} skipped={stats.skipped} failed={stats.failed}")
-            return
+            self._work(campaign, options, on_sent=lambda _pk: progress(progress.count + 1))
+        else:
+            self._run_processes(campaign, options, progress)
+        progress.done()
+        self._finish(campaign)
+
+    def _run_processes(self, campaign, options, progress):
         command = [sys.executable, "-m", "akkoord", "send_campaign", str(campaign.pk), "--worker"]
         for name in ("batch_size", "commit_every", "lease"):
             command += [f"--{name.replace('_', '-')}", str(options[name])]
@@ -69,15 +82,43 @@ class Command(BaseCommand):
             command += ["--smtp-url", options["smtp_url"]]
         # The command line is ours: this interpreter, this program, numbers.
         processes = [subprocess.Popen(command) for _ in range(options["workers"])]  # noqa: S603
-        codes = [process.wait() for process in processes]
+        while any(process.poll() is None for process in processes):
+            progress(_counts(campaign)[DeliveryStatus.SENT])
+            time.sleep(1)
+        codes = [process.returncode for process in processes]
         if any(codes):
             raise CommandError(f"worker exit codes: {codes}")
 
-    def _work(self, campaign, options):
+    def _finish(self, campaign):
+        campaign.refresh_from_db()
+        counts = _counts(campaign)
+        summary = (
+            f"campaign {campaign.pk} {campaign.status}: sent={counts[DeliveryStatus.SENT]} "
+            f"skipped={counts[DeliveryStatus.SKIPPED]} failed={counts[DeliveryStatus.FAILED]} "
+            f"remaining={counts[DeliveryStatus.QUEUED] + counts[DeliveryStatus.SENDING]}"
+        )
+        if counts[DeliveryStatus.FAILED] or campaign.status != CampaignStatus.FINISHED:
+            raise CommandError(summary, returncode=3)
+        self.stdout.write(summary)
+
+    def _work(self, campaign, options, on_sent=None):
         return run_worker(
             campaign.pk,
             SmtpMessenger(options["smtp_url"]),
             batch_size=options["batch_size"],
             commit_every=options["commit_every"],
             lease_seconds=options["lease"],
+            on_sent=on_sent,
         )
+
+
+def _counts(campaign) -> dict[str, int]:
+    rows = (
+        Delivery.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(DeliveryStatus.values, 0)
+    counts.update(dict(rows))
+    return counts
