@@ -10,7 +10,10 @@ them. Each campaign is sent by that many ``akkoord send_campaign --worker``
 processes; their peak RSS is read from the kernel (wait4). The floor sends one
 pre-rendered (signed) message of the same size ``min(size, 5000)`` times over
 one reused SMTP connection to the same sink, before each project run and after
-the last; the median is the floor. Last line: one JSON object.
+the last; the median is the floor. Next to each N-worker run, N such senders
+also run at once (``parallel_floor``): on a small machine N workers share the
+cores with the sink, and ``vs_parallel_floor_Nw`` compares them with N floor
+senders that do the same. Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _send_helpers import SINK, drop_postgres, floor, free_port, fresh_postgres  # noqa: E402
+from _send_helpers import (  # noqa: E402
+    SINK,
+    drop_postgres,
+    floor,
+    free_port,
+    fresh_postgres,
+    parallel_floor,
+)
 
 SETUP = r"""
 import json, sys, django
@@ -122,6 +132,7 @@ def main() -> None:
         results = {}
         sample_message = b""
         floor_rates = []
+        parallel_floors: dict[int, float] = {}
         floor_count = min(args.size, 5_000)
         for workers in [int(w) for w in args.workers.split(",")]:
             sample_path = scratch / "sample.eml"
@@ -135,6 +146,7 @@ def main() -> None:
             ]  # fmt: skip
             # The machine may be shared: measure the floor next to every run.
             floor_rates.append(floor(port, sample_message, floor_count))
+            parallel_floors[workers] = parallel_floor(port, sample_message, floor_count, workers)
             started = time.perf_counter()
             processes = [
                 subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -190,6 +202,11 @@ def main() -> None:
         report[f"vs_floor_{workers}w"] = round(result["messages_per_s"] / floor_rate, 3)
         report[f"vs_floor_per_worker_{workers}w"] = round(
             result["messages_per_s"] / workers / floor_rate, 3
+        )
+        # Against as many floor senders at once as there were workers.
+        report[f"parallel_floor_messages_per_s_{workers}c"] = round(parallel_floors[workers], 1)
+        report[f"vs_parallel_floor_{workers}w"] = round(
+            result["messages_per_s"] / parallel_floors[workers], 3
         )
         report[f"peak_rss_mb_{workers}w"] = result["peak_rss_mb"]
         report[f"wall_messages_per_s_{workers}w"] = result["wall_messages_per_s"]
