@@ -109,6 +109,9 @@ class Contact(models.Model):
     complained_at = models.DateTimeField(_("spam complaint"), null=True, blank=True)
     # When the person was sent the privacy confirmation (DOMAIN §4).
     informed_at = models.DateTimeField(_("informed (privacy confirmation)"), null=True, blank=True)
+    # Set while a worker sends the automatic privacy confirmation: the claim that
+    # keeps a second worker from sending it too (notices.send_automatically).
+    informing_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

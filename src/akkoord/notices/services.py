@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -209,22 +209,38 @@ def send_privacy_confirmation(
 
 # --- automatic sending --------------------------------------------------------
 
+# How long a worker's claim on sending one automatic confirmation holds.
+INFORM_CLAIM = timedelta(minutes=10)
+
 
 def send_automatically(contact_id: int, channel: str) -> bool:
     """Send the mail once for a first registration; True if it was sent now.
 
-    The contact's row is locked while the mail goes out, so two workers that
-    got the same registration (a retried task, an import and its signal) send
-    one mail: the second finds ``informed_at`` set. If delivery fails, nothing
-    is recorded and the task may be retried.
+    A worker first claims the contact with one conditional UPDATE (no lock is
+    held during the SMTP conversation: on SQLite that would stop every other
+    writer, the local mail catcher included), so two workers that got the same
+    registration (a retried task, an import and its signal) send one mail. If
+    delivery fails the claim is given back and the error raised, so the task
+    can be retried; a claim left by a crashed worker expires after
+    ``INFORM_CLAIM``, and until then the person still counts as not informed.
     """
     if not NoticeSettings.current().sends_for(channel):
         return False
-    with transaction.atomic():
-        contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
-        if contact is None or contact.informed_at is not None:
-            return False
+    now = timezone.now()
+    claimed = (
+        Contact.objects.filter(pk=contact_id, informed_at__isnull=True)
+        .filter(Q(informing_since__isnull=True) | Q(informing_since__lt=now - INFORM_CLAIM))
+        .update(informing_since=now)
+    )
+    if not claimed:
+        return False
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:  # erased in between
+        return False
+    try:
         send_privacy_confirmation(contact, actor="system")
+    finally:
+        Contact.objects.filter(pk=contact_id, informing_since=now).update(informing_since=None)
     logger.info("privacy confirmation sent for contact %s (channel %s)", contact.pk, channel)
     return True
 

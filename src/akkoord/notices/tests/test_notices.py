@@ -288,3 +288,38 @@ def test_two_workers_with_the_same_registration_send_one_mail(settings, monkeypa
     assert sorted(results) == [False, True]
     assert len(mail.outbox) == 1
     assert Activity.objects.filter(contact=person, kind=ActivityKind.MAIL).count() == 1
+
+
+def test_a_failed_delivery_gives_the_claim_back_so_a_retry_sends(monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    from akkoord.notices.services import send_automatically
+
+    person = Contact.objects.create(email="eva@example.nl", email_hash="e", source_kind="staff")
+    original = EmailBackend.send_messages
+
+    def refuse(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    with pytest.raises(ConnectionRefusedError):
+        send_automatically(person.pk, "staff")
+    person.refresh_from_db()
+    assert person.informed_at is None and person.informing_since is None
+    monkeypatch.setattr(EmailBackend, "send_messages", original)
+    assert send_automatically(person.pk, "staff") is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_claim_left_by_a_crashed_worker_expires(time_machine):
+    from akkoord.notices.services import INFORM_CLAIM, send_automatically
+
+    time_machine.move_to(timezone.now(), tick=False)
+    person = Contact.objects.create(
+        email="eva@example.nl", email_hash="e", source_kind="staff", informing_since=timezone.now()
+    )
+    assert send_automatically(person.pk, "staff") is False  # another worker is at it
+    assert not mail.outbox
+    time_machine.shift(INFORM_CLAIM + timedelta(seconds=1))
+    assert send_automatically(person.pk, "staff") is True
+    assert len(mail.outbox) == 1
