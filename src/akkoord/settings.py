@@ -172,7 +172,8 @@ WHITENOISE_USE_FINDERS = True
 # Redis so that workers on many machines share the queue.
 AKKOORD_TASK_BACKEND = env("AKKOORD_TASK_BACKEND", "database")
 if AKKOORD_TASK_BACKEND == "rq":
-    INSTALLED_APPS += ["django_tasks_rq"]
+    # django_rq brings the `akkoord rqworker` command; django_tasks_rq the backend.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": env("REDIS_URL", "redis://127.0.0.1:6379/0")}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif AKKOORD_TASK_BACKEND == "immediate":

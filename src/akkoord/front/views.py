@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from akkoord.accounts.decorators import staff_required
 from akkoord.consent.models import ConsentState, Purpose
@@ -15,7 +15,7 @@ from akkoord.lib.panels import dashboard as dashboard_panels
 from akkoord.organisation.models import Organisation
 
 
-@require_GET
+@require_safe
 def healthz(request):
     """Liveness for load balancers: database reachable, worker seen recently."""
     status = {"status": "ok", "database": "ok", "worker": "unknown"}
@@ -30,13 +30,15 @@ def healthz(request):
 
 
 def _worker_status() -> str:
-    from akkoord.front.models import WorkerHeartbeat
+    from akkoord.front.models import HEARTBEAT_SECONDS, WorkerHeartbeat
 
     beat = WorkerHeartbeat.objects.order_by("-seen_at").first()
     if beat is None:
         return "not seen"
     age = (timezone.now() - beat.seen_at).total_seconds()
-    return "ok" if age < 120 else "stale"
+    # A live worker beats every HEARTBEAT_SECONDS; four missed beats (a long
+    # database stall, a busy machine) before a load balancer is told "stale".
+    return "ok" if age < 4 * HEARTBEAT_SECONDS else "stale"
 
 
 @require_GET

@@ -252,6 +252,12 @@ def on_contact_registered(sender, *, contact: Contact, channel: str, **kwargs) -
     queue_privacy_confirmation(contact, channel)
 
 
+def on_contacts_registered(sender, *, contact_ids: list[int], channel: str, **kwargs) -> None:
+    """Listener of ``contacts_registered`` (imports): queue the mails in batches of tasks.
+    No deferral applies: the contacts are new, so none waits on a sign-up confirmation."""
+    queue_privacy_confirmations(contact_ids, channel)
+
+
 def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
     """Queue the automatic mail (a task, so registration never waits for SMTP)."""
     from akkoord.notices.tasks import send_privacy_confirmation_task
@@ -262,8 +268,8 @@ def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
 
 
 def queue_privacy_confirmations(contact_ids: list[int], channel: str, batch: int = 500) -> None:
-    """For bulk registrations that send no ``contact_registered`` (a fast import):
-    queue the automatic mail for each new contact, in batches of tasks."""
+    """For bulk registrations (``contacts_registered``): queue the automatic mail
+    for each new contact, in batches of tasks."""
     from akkoord.notices.tasks import send_privacy_confirmations_task
 
     if not NoticeSettings.current().sends_for(channel):

@@ -56,7 +56,7 @@ from akkoord.contacts.models import (
     SourceKind,
 )
 from akkoord.contacts.services import CORE_FIELDS, clean_field_value
-from akkoord.contacts.signals import contact_registered
+from akkoord.contacts.signals import contacts_registered
 from akkoord.transfer import formats
 from akkoord.transfer.bulk import insert_rows
 from akkoord.transfer.ledger_batch import PendingEvent, append_events
@@ -108,7 +108,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     committed: bool = False
     seconds: float = 0.0
-    # Of which: after commit, announcing new contacts (``contact_registered``).
+    # Of which: after commit, announcing new contacts (``contacts_registered``).
     announce_seconds: float = 0.0
 
     def add_problem(self, problem: Problem) -> None:
@@ -444,15 +444,30 @@ def _progress(run: ImportRun, report: ImportReport) -> None:
 
 
 def _announce_new_contacts(start_pk: int, label: str, report: ImportReport) -> None:
-    """Send ``contact_registered`` for each new contact, after commit, streamed
-    from the database so that memory stays flat for large imports."""
+    """Send ``contacts_registered`` for the new contacts after commit, a chunk of
+    ids at a time, streamed from the database so that memory stays flat."""
     started = time.monotonic()
-    new = Contact.objects.filter(
-        pk__gt=start_pk, source_kind=SourceKind.IMPORT, source_detail=label
-    ).order_by("pk")
-    for contact in new.iterator(chunk_size=2000):
-        contact_registered.send(Contact, contact=contact, channel=str(SourceKind.IMPORT))
+    new_ids = (
+        Contact.objects.filter(pk__gt=start_pk, source_kind=SourceKind.IMPORT, source_detail=label)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    chunk: list[int] = []
+    for pk in new_ids.iterator(chunk_size=_ANNOUNCE_CHUNK):
+        chunk.append(pk)
+        if len(chunk) == _ANNOUNCE_CHUNK:
+            _announce(chunk)
+            chunk = []
+    if chunk:
+        _announce(chunk)
     report.announce_seconds = round(time.monotonic() - started, 3)
+
+
+_ANNOUNCE_CHUNK = 2000
+
+
+def _announce(contact_ids: list[int]) -> None:
+    contacts_registered.send(Contact, contact_ids=contact_ids, channel=str(SourceKind.IMPORT))
 
 
 class _ChunkWriter:

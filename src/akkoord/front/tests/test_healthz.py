@@ -43,7 +43,7 @@ def test_healthz_answers_503_when_the_database_is_down(client, db):
     assert response.json()["status"] == "error"
 
 
-def test_healthz_is_read_only(client, db):
+def test_healthz_refuses_writes(client, db):
     assert client.post("/healthz").status_code == 405
 
 
@@ -51,3 +51,18 @@ def test_healthz_needs_no_sign_in_and_reveals_nothing_personal(client, contact):
     body = client.get("/healthz").content.decode()
     assert contact.email not in body
     assert set(client.get("/healthz").json()) == {"status", "database", "worker"}
+
+
+def test_healthz_answers_head_for_load_balancers(client, db):
+    assert client.head("/healthz").status_code == 200
+
+
+def test_healthz_calls_a_worker_stale_after_a_few_missed_heartbeats(client, db):
+    WorkerHeartbeat.objects.create(
+        worker_id="host:1", seen_at=timezone.now() - timedelta(seconds=15)
+    )
+    assert client.get("/healthz").json()["worker"] == "ok"
+    WorkerHeartbeat.objects.filter(worker_id="host:1").update(
+        seen_at=timezone.now() - timedelta(seconds=45)
+    )
+    assert client.get("/healthz").json()["worker"] == "stale"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from akkoord.front.management.commands.serve import Command as Serve
 from akkoord.front.management.commands.worker import Heartbeat
 from akkoord.front.models import WorkerHeartbeat
+from akkoord.front.tests.subprocess_env import clean_environment
 
 STARTUP_SECONDS = 90
 
@@ -62,14 +63,9 @@ class _Output(threading.Thread):
 def served(request, tmp_path):
     demo = getattr(request, "param", True)
     web_port, mail_port = _free_port(), _free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AKKOORD_", "DATABASE_URL", "REDIS_URL"))
-    }
     # SQLite in a fresh data folder, the database worker, the local catcher:
     # exactly what a newcomer gets.
-    env.update(
+    env = clean_environment(
         AKKOORD_DATA_DIR=str(tmp_path / "data"),
         AKKOORD_MAILCATCHER_PORT=str(mail_port),
         AKKOORD_SMTP_URL=f"smtp://127.0.0.1:{mail_port}",

@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook
@@ -12,7 +13,7 @@ from akkoord.consent.rules import Audience, MailClass, Reason, decide
 from akkoord.contacts.emails import email_hash
 from akkoord.contacts.models import Contact
 from akkoord.contacts.services import register_contact
-from akkoord.contacts.signals import contact_registered
+from akkoord.contacts.signals import contacts_registered
 from akkoord.transfer.importer import ImportRun, prepare, run_import
 from akkoord.transfer.reading import open_path
 
@@ -140,15 +141,19 @@ def test_new_contacts_are_announced_after_commit(
 ):
     seen = []
 
-    def listener(sender, contact, channel, **kwargs):
-        seen.append((contact.email, channel))
+    def listener(sender, contact_ids, channel, **kwargs):
+        seen.extend(
+            (email, channel)
+            for email in Contact.objects.filter(pk__in=contact_ids).values_list("email", flat=True)
+        )
 
-    contact_registered.connect(listener)
+    contacts_registered.connect(listener)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             do_import(write_csv("list.csv", HEADER + "a@example.com,A,,,,\nb@example.com,B,,,,\n"))
+            assert seen == [], "announced before the import committed"
     finally:
-        contact_registered.disconnect(listener)
+        contacts_registered.disconnect(listener)
     assert sorted(seen) == [("a@example.com", "import"), ("b@example.com", "import")]
 
 
@@ -285,3 +290,18 @@ def test_a_row_the_reader_rejects_does_not_stop_the_file(newsletter, write_csv, 
         "a@example.com",
         "c@example.com",
     ]
+
+
+def test_imported_people_get_the_privacy_confirmation_once_each(
+    newsletter, write_csv, django_capture_on_commit_callbacks
+):
+    rows = "".join(f"p{i}@example.com,P{i},,,,\n" for i in range(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        report = do_import(write_csv("list.csv", HEADER + rows))
+    assert report.created == 3
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{i}@example.com" for i in range(3)]
+    assert not Contact.objects.filter(informed_at__isnull=True).exists()
+    # A second import of the same file registers no one and sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        do_import(write_csv("again.csv", HEADER + rows))
+    assert len(mail.outbox) == 3

@@ -18,11 +18,9 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from akkoord.front.models import WorkerHeartbeat
+from akkoord.front.models import HEARTBEAT_SECONDS, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
-
-HEARTBEAT_SECONDS = 10.0
 
 
 class Heartbeat(threading.Thread):
