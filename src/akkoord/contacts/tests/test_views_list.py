@@ -68,6 +68,19 @@ def test_search_matches_email_name_and_organisation_case_insensitively(marketer_
     assert emails(marketer_client.get(URL, {"q": "nobody-like-this"})) == []
 
 
+def test_a_whole_address_finds_exactly_that_person_and_a_partial_one_searches(marketer_client):
+    add("an@example.nl")
+    add("jan@example.nl")
+    add("anna@bücher.example")
+    assert emails(marketer_client.get(URL, {"q": " An@Example.NL "})) == ["an@example.nl"]
+    assert emails(marketer_client.get(URL, {"q": "an@example"})) == [
+        "an@example.nl",
+        "jan@example.nl",
+    ]
+    assert emails(marketer_client.get(URL, {"q": "anna@BÜCHER.example"})) == ["anna@bücher.example"]
+    assert emails(marketer_client.get(URL, {"q": "@@not-an-address"})) == []
+
+
 def test_consent_filters_per_purpose(marketer_client, newsletter, product_updates):
     granted = add("granted@example.com")
     pending = add("pending@example.com")
