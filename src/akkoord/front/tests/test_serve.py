@@ -17,6 +17,7 @@ from urllib.request import urlopen
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
@@ -208,18 +209,34 @@ def test_serve_refuses_a_port_that_is_taken(transactional_db):
             call_command("serve", port=port, skip_checks=True)
 
 
+def _seen_at(worker_id: str):
+    """The heartbeat's time, or None. The test database is SQLite in memory with a
+    shared cache, where a read that meets the heartbeat thread's write fails at
+    once ("table is locked") instead of waiting: such a read is simply retried."""
+    try:
+        return (
+            WorkerHeartbeat.objects.filter(worker_id=worker_id)
+            .values_list("seen_at", flat=True)
+            .first()
+        )
+    except OperationalError:
+        return None
+
+
 def test_worker_heartbeat_is_written_while_running_and_removed_on_stop(transactional_db):
     heartbeat = Heartbeat("host:abc", interval=0.05)
     heartbeat.start()
-    deadline = time.monotonic() + 10
-    while not WorkerHeartbeat.objects.filter(worker_id="host:abc").exists():
-        assert time.monotonic() < deadline, "no heartbeat written"
-        time.sleep(0.05)
-    first = WorkerHeartbeat.objects.get(worker_id="host:abc").seen_at
-    while WorkerHeartbeat.objects.get(worker_id="host:abc").seen_at == first:
-        assert time.monotonic() < deadline, "the heartbeat is not renewed"
-        time.sleep(0.05)
-    assert (timezone.now() - first).total_seconds() < 5
-    heartbeat.stop()
+    try:
+        deadline = time.monotonic() + 10
+        while (first := _seen_at("host:abc")) is None:
+            assert time.monotonic() < deadline, "no heartbeat written"
+            time.sleep(0.05)
+        while _seen_at("host:abc") in (None, first):
+            assert time.monotonic() < deadline, "the heartbeat is not renewed"
+            time.sleep(0.05)
+        assert (timezone.now() - first).total_seconds() < 5
+    finally:
+        # Always stop the thread: left running, it outlives the test database.
+        heartbeat.stop()
     assert not heartbeat.is_alive()
     assert not WorkerHeartbeat.objects.filter(worker_id="host:abc").exists()
