@@ -1,6 +1,7 @@
 /* Akkoord sign-up embed. Usage on any website:
- *   <div data-akkoord-form="https://akkoord.example/f/KEY/"><a href="https://akkoord.example/f/KEY/">Sign up</a></div>
- *   <script src="https://akkoord.example/static/signup/embed.js" defer></script>
+ * (example.org stands for the address of your own Akkoord install.)
+ *   <div data-akkoord-form="https://example.org/f/KEY/"><a href="https://example.org/f/KEY/">Sign up</a></div>
+ *   <script src="https://example.org/static/signup/embed.js" defer></script>
  * Loads the form from Akkoord, posts it to Akkoord, shows the answer in place.
  * No cookies, no third parties. Without JavaScript the link stays.
  */
