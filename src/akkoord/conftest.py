@@ -37,6 +37,17 @@ def signed_in_client(user: User) -> Client:
 
 
 @pytest.fixture
+def one_rate_window(time_machine):
+    """Hold the clock still inside one fixed rate-limit window, away from its edge.
+
+    Rate limits count hits in fixed windows (``lib.ratelimit``). A test that
+    crosses a window boundary halfway is rightly allowed a second window's worth
+    of attempts, so tests that count up to a limit run with the clock stopped.
+    """
+    time_machine.move_to("2026-11-23 10:00:30+00:00", tick=False)
+
+
+@pytest.fixture
 def admin(db):
     return make_user("alice@example.com", Role.ADMIN)
 

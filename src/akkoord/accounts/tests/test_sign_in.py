@@ -89,7 +89,9 @@ def test_a_deactivated_user_cannot_sign_in_with_the_right_password(client, admin
     assert "do not match" in response.content.decode()
 
 
-def test_failed_attempts_per_account_trip_the_limit_even_with_the_right_password(client, admin):
+def test_failed_attempts_per_account_trip_the_limit_even_with_the_right_password(
+    client, admin, one_rate_window
+):
     for _ in range(FAILED_PER_ACCOUNT):
         assert sign_in_password(client, admin.email, password="wrong password!!").status_code == 200
     response = sign_in_password(client, admin.email)
@@ -98,7 +100,9 @@ def test_failed_attempts_per_account_trip_the_limit_even_with_the_right_password
     assert "_auth_user_id" not in client.session
 
 
-def test_failed_attempts_per_ip_trip_the_limit_across_addresses(client, admin, monkeypatch):
+def test_failed_attempts_per_ip_trip_the_limit_across_addresses(
+    client, admin, monkeypatch, one_rate_window
+):
     monkeypatch.setattr(views, "FAILED_PER_IP", 4)
     for i in range(4):
         sign_in_password(client, f"guess{i}@example.com")
@@ -115,7 +119,7 @@ def test_the_account_limit_ends_with_the_window(client, admin):
         assert sign_in_password(client, admin.email).status_code == 302
 
 
-def test_wrong_codes_are_limited_too(client, admin):
+def test_wrong_codes_are_limited_too(client, admin, one_rate_window):
     sign_in_password(client, admin.email)
     device = TOTPDevice.objects.get(user=admin)
     wrong = str((int(code_for(device)) + 1) % 1_000_000).zfill(6)

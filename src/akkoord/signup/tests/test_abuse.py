@@ -16,13 +16,8 @@ def _english():
 
 
 @pytest.fixture(autouse=True)
-def _one_minute(time_machine):
-    """The limits count in fixed windows: keep each test inside one, away from its edge.
-
-    Without this a slow run could cross a window boundary halfway and rightly be
-    allowed a second window's worth of attempts.
-    """
-    time_machine.move_to("2026-11-23 10:00:30+00:00", tick=False)
+def _one_window(one_rate_window):
+    """Every test here counts up to a limit: see ``one_rate_window``."""
 
 
 def attempt(version, email, ip):

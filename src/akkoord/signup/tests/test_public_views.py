@@ -148,7 +148,7 @@ def test_old_token_is_stale(client, version, time_machine):
     assert response.status_code == 400
 
 
-def test_rate_limit_gives_429_with_a_clear_message(client, version):
+def test_rate_limit_gives_429_with_a_clear_message(client, version, one_rate_window):
     url = reverse("signup:form", args=[version.form.public_key])
     codes = [
         client.post(url, post_data(version, email=f"p{i}@example.nl")).status_code
