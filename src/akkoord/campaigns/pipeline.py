@@ -140,6 +140,11 @@ class CampaignSender:
 
     def render(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
         """The signed message for one contact; returns (bytes, message id, subject)."""
+        raw, message_id, subject = self.render_unsigned(contact, language)
+        return self.signer.sign(raw), message_id, subject
+
+    def render_unsigned(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
+        """The message before DKIM: the worker signs it on the SMTP thread."""
         links = {}
         unsubscribe = unsubscribe_url(unsubscribe_token(contact, self.campaign))
         links["unsubscribe_url"] = unsubscribe
@@ -167,7 +172,7 @@ class CampaignSender:
             list_unsubscribe=unsubscribe,
             list_id=self.list_id,
         )
-        return self.signer.sign(raw), message_id, subject
+        return raw, message_id, subject
 
     def decisions(self, contact_ids: list[int]) -> dict[int, tuple[str, int | None]]:
         """The engine's verdict for each contact now, in one query."""
@@ -362,7 +367,7 @@ def run_worker(
     sender = CampaignSender(campaign)
     pending = _Pending()
     idle_since = None
-    sending = _SendThread(messenger)
+    sending = _SendThread(messenger, sender.signer.sign)
     try:
         while True:
             if not _still_sending(campaign_id):
@@ -416,16 +421,18 @@ def _idle_wait(campaign_id: int, default: float) -> float:
 
 
 class _SendThread:
-    """Hands rendered messages to the messenger on its own thread.
+    """Signs rendered messages and hands them to the messenger on its own thread.
 
-    While the server answers one message, the worker renders and signs the
-    next (socket waits release the GIL). At most ``window`` messages wait here;
-    results come back in order and are recorded by the worker's thread, which
-    owns the database connection.
+    While this thread signs one message and the server answers it, the worker
+    renders the next: the RSA step (OpenSSL) and socket waits release the GIL,
+    so signing and rendering use two cores. At most ``window`` messages wait
+    here; results come back in order and are recorded by the worker's thread,
+    which owns the database connection.
     """
 
-    def __init__(self, messenger: Messenger, window: int = 2):
+    def __init__(self, messenger: Messenger, sign: Callable[[bytes], bytes], window: int = 2):
         self.messenger = messenger
+        self.sign = sign
         self.inbox: queue.Queue = queue.Queue(maxsize=window)
         self.outbox: queue.Queue = queue.Queue()
         self.outstanding = 0
@@ -439,7 +446,7 @@ class _SendThread:
                 return
             job, sender, recipient, raw = item
             try:
-                self.messenger.send(sender, recipient, raw)
+                self.messenger.send(sender, recipient, self.sign(raw))
             except DeliveryError as error:
                 self.outbox.put((job, error))
             except BaseException as error:  # a bug: hand it to the worker thread
@@ -531,7 +538,7 @@ def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_ev
             pending.skipped.append((pk, reason))
             stats.skipped += 1
             continue
-        raw, message_id, subject = sender.render(contact, language)
+        raw, message_id, subject = sender.render_unsigned(contact, language)
         job = (pk, contact_id, language, attempts + 1, reason, seq, message_id, subject)
         sending.submit(job, campaign.from_address, contact.email, raw)
         for done, error in sending.results():
