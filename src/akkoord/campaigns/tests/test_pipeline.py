@@ -165,10 +165,12 @@ def test_a_template_cannot_swallow_the_footer(html):
 def test_an_unsubscribe_during_the_campaign_is_honoured(
     newsletter, make_campaign, batch_size, commit_every
 ):
-    make_population(newsletter, 30, seed=3)
+    make_population(newsletter, 80, seed=3)
     campaign = make_campaign(newsletter, "marketing_other", "optins")
     total = freeze(campaign)
-    assert total >= 3
+    # The promise: honoured at the next batch or commit group, plus the SMTP
+    # thread's window (3, handed over before the first result is back).
+    assert total > 1 + min(batch_size, commit_every) + 3
     queued = list(
         Delivery.objects.filter(campaign=campaign).order_by("id").select_related("contact")
     )
