@@ -12,14 +12,14 @@ message, in groups of at most ``commit_every`` messages. A worker killed at any
 point leaves rows in *sending*; once their lease runs out another worker (or
 the restarted one) queues them again. The only duplicates possible are the
 messages accepted but not yet recorded: at most ``commit_every`` plus the
-small hand-over window of the SMTP thread (3) per worker and crash. A restored
+small hand-over window of the signing and SMTP threads (3) per worker and crash. A restored
 backup is safe in the same way for rows that were recorded as sent in it.
 
 Each recipient is checked against the engine again when its batch is claimed
 (one query per batch), and again whenever the consent ledger or the
 suppression list has moved since (checked once per commit group, a cheap
 read of two maxima), so an unsubscribe during the batch is honoured within
-``commit_every`` messages plus the SMTP thread's small window.
+``commit_every`` messages plus that small window (3).
 """
 
 from __future__ import annotations
@@ -448,36 +448,61 @@ def _idle_wait(campaign_id: int, default: float) -> float:
 
 
 class _SendThread:
-    """Signs rendered messages and hands them to the messenger on its own thread.
+    """Signs rendered messages and hands them to the messenger, on two threads.
 
-    While this thread signs one message and the server answers it, the worker
-    renders the next: the RSA step (OpenSSL) and socket waits release the GIL,
-    so signing and rendering use two cores. At most ``window`` messages wait
-    here; results come back in order and are recorded by the worker's thread,
-    which owns the database connection.
+    A message goes worker (render) -> signing thread (DKIM) -> SMTP thread
+    (send), so the three steps of consecutive messages overlap: the RSA step
+    (OpenSSL) and socket waits release the GIL. At most ``limit`` (3) messages
+    are handed over and not yet collected by the worker: one signing, one
+    sending, one waiting, while the worker renders the next. That bounds what
+    a crash can duplicate (handed over, accepted, not recorded) and how many
+    messages an unsubscribe can arrive too late for. Results come back in
+    order and are recorded by the worker's thread, which owns the database
+    connection.
     """
 
-    def __init__(self, messenger: Messenger, sign: Callable[[bytes], bytes], window: int = 2):
+    def __init__(self, messenger: Messenger, sign: Callable[[bytes], bytes], limit: int = 3):
         self.messenger = messenger
         self.sign = sign
-        self.inbox: queue.Queue = queue.Queue(maxsize=window)
+        self.limit = limit
+        self.inbox: queue.Queue = queue.Queue(maxsize=limit)
+        self.signed: queue.Queue = queue.Queue(maxsize=limit)
         self.outbox: queue.Queue = queue.Queue()
         self.outstanding = 0
-        self.thread = threading.Thread(target=self._run, name="akkoord-smtp", daemon=True)
-        self.thread.start()
+        self.threads = [
+            threading.Thread(target=self._sign, name="akkoord-dkim", daemon=True),
+            threading.Thread(target=self._send, name="akkoord-smtp", daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
 
-    def _run(self) -> None:
+    def _sign(self) -> None:
         while True:
             item = self.inbox.get()
             if item is None:
+                self.signed.put(None)
                 return
             job, sender, recipient, raw = item
             try:
-                self.messenger.send(sender, recipient, self.sign(raw))
-            except DeliveryError as error:
+                self.signed.put((job, sender, recipient, self.sign(raw), None))
+            except BaseException as error:  # a bug: passed on, in order, to the worker
+                self.signed.put((job, sender, recipient, None, error))
+
+    def _send(self) -> None:
+        while True:
+            item = self.signed.get()
+            if item is None:
+                return
+            job, sender, recipient, raw, error = item
+            if error is not None:
                 self.outbox.put((job, error))
-            except BaseException as error:  # a bug: hand it to the worker thread
-                self.outbox.put((job, error))
+                continue
+            try:
+                self.messenger.send(sender, recipient, raw)
+            except DeliveryError as failure:
+                self.outbox.put((job, failure))
+            except BaseException as failure:  # a bug: hand it to the worker thread
+                self.outbox.put((job, failure))
             else:
                 self.outbox.put((job, None))
 
@@ -486,9 +511,10 @@ class _SendThread:
         self.outstanding += 1
 
     def results(self, *, wait_all: bool = False):
+        """Collected results; waits for all with ``wait_all``, else only to make room."""
         while self.outstanding:
             try:
-                item = self.outbox.get(block=wait_all)
+                item = self.outbox.get(block=wait_all or self.outstanding >= self.limit)
             except queue.Empty:
                 return
             self.outstanding -= 1
@@ -499,7 +525,8 @@ class _SendThread:
 
     def stop(self) -> None:
         self.inbox.put(None)
-        self.thread.join(timeout=60)
+        for thread in self.threads:
+            thread.join(timeout=60)
 
 
 def _record(job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
