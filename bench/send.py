@@ -153,10 +153,12 @@ def main() -> None:
                 for _ in range(workers)
             ]
             peaks = []
+            cpu_seconds = 0.0
             for process in processes:
                 _pid, status, usage = os.wait4(process.pid, 0)
                 process.returncode = os.waitstatus_to_exitcode(status)
                 peaks.append(usage.ru_maxrss / 1024)
+                cpu_seconds += usage.ru_utime + usage.ru_stime
             elapsed = time.perf_counter() - started
             outcome = run_json([python, "-c", RESULT, str(info["campaign"])], env)
             sent = outcome["status"].get("sent", 0)
@@ -169,6 +171,10 @@ def main() -> None:
                 "sent": sent,
                 "seconds": round(elapsed, 1),
                 "peak_rss_mb": round(max(peaks), 1),
+                # All worker processes' CPU (user + system, whole run including
+                # start-up) per message sent: with the sink's share, what a core
+                # count must pay for.
+                "worker_cpu_ms_per_message": round(cpu_seconds / max(sent, 1) * 1000, 3),
                 "status": outcome["status"],
             }
             print(f"{workers} worker(s): {results[workers]}", flush=True)
@@ -189,6 +195,7 @@ def main() -> None:
         "workload": "send_campaign_dkim",
         "size": args.size,
         "database": database.split(":")[0],
+        "cpus": os.cpu_count(),
         "message_bytes": len(sample_message),
         "floor_messages_per_s": round(floor_rate, 1),
         "recipients": population["allowed"],
@@ -209,6 +216,7 @@ def main() -> None:
             result["messages_per_s"] / parallel_floors[workers], 3
         )
         report[f"peak_rss_mb_{workers}w"] = result["peak_rss_mb"]
+        report[f"worker_cpu_ms_per_message_{workers}w"] = result["worker_cpu_ms_per_message"]
         report[f"wall_messages_per_s_{workers}w"] = result["wall_messages_per_s"]
     first = min(results)
     report["messages_per_s"] = results[first]["messages_per_s"]

@@ -180,6 +180,9 @@ elif AKKOORD_TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Sending tasks started per campaign; unset or 0: 2 on PostgreSQL, 1 on SQLite
+# (campaigns.services.worker_count).
+AKKOORD_CAMPAIGN_WORKERS = env_int("AKKOORD_CAMPAIGN_WORKERS", 0) or None
 
 # Outgoing mail. By default everything goes to the local mail catcher that
 # `akkoord serve` runs; AKKOORD_SMTP_URL points at a real server
