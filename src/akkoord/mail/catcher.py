@@ -29,18 +29,23 @@ class _StoreHandler:
 
 
 def _store(mail_from: str, recipients: list[str], raw: bytes) -> None:
-    from django.db import close_old_connections
+    from django.db import connection
 
     from akkoord.mail.models import CaughtMessage
 
-    close_old_connections()
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    CaughtMessage.objects.create(
-        mail_from=mail_from[:300],
-        recipients="\n".join(recipients),
-        subject=str(message.get("Subject", ""))[:500],
-        raw=raw,
-    )
+    try:
+        CaughtMessage.objects.create(
+            mail_from=mail_from[:300],
+            recipients="\n".join(recipients),
+            subject=str(message.get("Subject", ""))[:500],
+            raw=raw,
+        )
+    finally:
+        # This runs on a pool thread that nothing else closes: a connection
+        # kept open there would outlive the catcher (and block dropping a
+        # test database on PostgreSQL). Local mail is rare; reconnecting is cheap.
+        connection.close()
 
 
 def start_catcher(port: int, host: str = "127.0.0.1") -> Controller:
