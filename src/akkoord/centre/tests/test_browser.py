@@ -10,6 +10,7 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.urls import reverse
 
 from akkoord.centre.links import centre_path
@@ -53,6 +54,9 @@ def browser_page():
         finally:
             context.close()
             browser.close()
+            # The test's connection would otherwise stay open past the test
+            # database's teardown, which PostgreSQL then refuses to drop.
+            connections.close_all()
 
 
 @pytest.mark.browser
