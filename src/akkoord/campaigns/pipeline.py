@@ -144,7 +144,7 @@ class CampaignSender:
         return self.signer.sign(raw), message_id, subject
 
     def render_unsigned(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
-        """The message before DKIM: the worker signs it on the SMTP thread."""
+        """The message before DKIM: the sending pipeline signs it on its own thread."""
         links = {}
         unsubscribe = unsubscribe_url(unsubscribe_token(contact, self.campaign))
         links["unsubscribe_url"] = unsubscribe
