@@ -121,6 +121,31 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
 
 
+# Product categories of the purchases: bicycles and e-bikes are similar to each other.
+CATEGORIES = {
+    "bicycles": "Fietsen",
+    "ebikes": "E-bikes",
+    "repairs": "Reparaties",
+    "gear": "Uitrusting",
+}
+# Share of contacts tagged "fair-2026" (the tag the segment benchmark selects on).
+TAG_SHARE = 0.1
+TAG = "fair-2026"
+
+
+def make_categories() -> dict:
+    from akkoord.contacts.models import ProductCategory
+
+    made = {
+        key: ProductCategory.objects.get_or_create(
+            key=key, defaults={"name_nl": nl, "name_en": key}
+        )[0]
+        for key, nl in CATEGORIES.items()
+    }
+    made["bicycles"].similar_to.add(made["ebikes"])
+    return made
+
+
 def populate(size: int, *, seed: int = 11, progress=None) -> dict:
     """Create ``size`` contacts with purchases and consents; return what was written."""
     from akkoord.consent.ledger import record_event
@@ -128,10 +153,15 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
     from akkoord.consent.rules import EventKind
     from akkoord.contacts.emails import email_hash
     from akkoord.contacts.models import Activity, ActivityKind, Contact, Purchase
+    from akkoord.segments.models import Tag
     from akkoord.transfer.bulk import insert_rows
     from akkoord.transfer.ledger_batch import PendingEvent, append_events
 
     rng = random.Random(seed)
+    # Own generators: categories and tags leave the rest of the population as it was.
+    category_rng, tag_rng = random.Random(seed + 1), random.Random(seed + 2)
+    categories = list(make_categories().values())
+    tag = Tag.objects.get_or_create(name=TAG)[0]
     newsletter, updates = make_purposes()
     now = timezone.now()
     today = timezone.localdate()
@@ -218,6 +248,7 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     description=rng.choice(PRODUCTS),
                     reference=f"ORD-{n}-{k}",
                     objection_offered=offered,
+                    category=category_rng.choice(categories),
                     source_kind="api",
                     created_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC),
                 )
@@ -225,6 +256,14 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                 for k, (day, offered) in enumerate(purchases)
             ]
             insert_rows(Purchase, purchase_rows)
+            insert_rows(
+                Tag.contacts.through,
+                [
+                    Tag.contacts.through(tag=tag, contact=contact)
+                    for contact in contacts
+                    if tag_rng.random() < TAG_SHARE
+                ],
+            )
             insert_rows(
                 Activity,
                 [
@@ -406,10 +445,11 @@ def engine_allowed(purpose, audiences, *, mail_class, today: date, customer_mont
         "last_purchase_on",
         "objection_offered_at_sale",
         "objected_at",
+        "has_objected",
         "hard_bounced_at",
         "complained_at",
     )
-    for pk, hashed, last_purchase, offered, objected, bounced, complained in rows.iterator(
+    for pk, hashed, last_purchase, offered, objected, ever, bounced, complained in rows.iterator(
         chunk_size=5000
     ):
         facts = ContactFacts(
@@ -417,9 +457,10 @@ def engine_allowed(purpose, audiences, *, mail_class, today: date, customer_mont
             last_purchase_on=last_purchase,
             objection_offered_at_sale=offered,
             objected_at=objected,
+            has_objected=ever,
             suppressed_at=suppressed.get(hashed),
             hard_bounced=bounced is not None,
-            complained=complained is not None,
+            complained_at=complained,
         )
         for audience in audiences:
             decision = decide(

@@ -78,7 +78,9 @@ def main() -> None:
     # (rows, rss MB, seconds since the start): memory and rate along the way.
     samples: list[tuple[int, float, float]] = []
 
-    def progress(rows, position, total):
+    def progress(at):
+        # Rows checked in the first pass, then checked + written in the second.
+        rows = at.rows_checked + at.rows_written
         if not samples or rows - samples[-1][0] >= max(args.size // 20, 1):
             samples.append((rows, helpers.rss_mb(), time.perf_counter() - started))
             print(f"\r{rows:,} rows, rss {samples[-1][1]:.0f} MB", end="", file=sys.stderr)

@@ -9,7 +9,9 @@ second factor, as the staff pages require.
 """
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from akkoord.accounts.models import Role, User
@@ -34,6 +36,19 @@ def signed_in_client(user: User) -> Client:
     session["otp_device_id"] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the default language (Dutch) and leave it there.
+
+    The active language is per thread: a test whose request ran in English
+    would otherwise leave English active for the next test in the same
+    thread, so a test's outcome would depend on the order the suite runs in.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from akkoord.lib.env import env, env_bool, env_int, env_list
+from akkoord.lib.env import env, env_bool, env_int, env_list, env_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env("AKKOORD_DATA_DIR", "data")).resolve()
@@ -54,9 +54,11 @@ INSTALLED_APPS = [
     "akkoord.signup",
     "akkoord.centre",
     "akkoord.campaigns",
+    "akkoord.segments",
     "akkoord.accountability",
     "akkoord.api",
     "akkoord.transfer",
+    "akkoord.deliverability",
     "akkoord.front",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "akkoord.lib.middleware.PrivacyHeadersMiddleware",
+    "akkoord.lib.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "akkoord.urls"
@@ -137,7 +140,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Staff sessions end after this many minutes without a request (DOMAIN §8).
+# Staff sessions end after this many minutes without a request (an unattended staff session must not stay open).
 AKKOORD_IDLE_TIMEOUT_MINUTES = env_int("AKKOORD_IDLE_TIMEOUT_MINUTES", 15)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -149,9 +152,34 @@ CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("AKKOORD_BEHIND_PROXY", False):
+# Behind a reverse proxy the peer of every request is the proxy. Only then, and
+# only from the proxies listed, are its X-Forwarded-* headers believed: the
+# client address (lib.ratelimit.client_ip) for limits and consent proofs, the
+# scheme and the host. Without the setting those headers are ignored, since
+# any client can send them.
+AKKOORD_BEHIND_PROXY = env_bool("AKKOORD_BEHIND_PROXY", False)
+AKKOORD_TRUSTED_PROXIES = (
+    env_networks("AKKOORD_TRUSTED_PROXIES", ["127.0.0.1/8", "::1/128"])
+    if AKKOORD_BEHIND_PROXY
+    else []
+)
+if AKKOORD_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# With an https:// base URL the site is HTTPS only: browsers are told so
+# (Strict-Transport-Security, on HTTPS responses) and plain-HTTP requests are
+# redirected. The redirect needs the proxy's X-Forwarded-Proto to see which
+# requests came in over HTTPS, so it is on by default only behind a proxy
+# (without it every request would look like plain HTTP and redirect forever).
+# /healthz stays reachable over plain HTTP for load balancers.
+SECURE_HSTS_SECONDS = env_int("AKKOORD_HSTS_SECONDS", 365 * 24 * 3600) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("AKKOORD_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("AKKOORD_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("AKKOORD_SSL_REDIRECT", SECURE_HTTPS and AKKOORD_BEHIND_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Asking browsers to preload HSTS is a decision for the owner of the whole
+# domain (hstspreload.org), not for one application on it: off unless set.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -183,12 +211,53 @@ else:
 # Sending tasks started per campaign; unset or 0: 2 on PostgreSQL, 1 on SQLite
 # (campaigns.services.worker_count).
 AKKOORD_CAMPAIGN_WORKERS = env_int("AKKOORD_CAMPAIGN_WORKERS", 0) or None
+# Seconds a sending worker may stay silent before its claims and its campaign
+# are taken over by another worker (or the restarted one); /healthz calls a
+# sending campaign "stalled" after that long without a live worker.
+AKKOORD_SENDING_LEASE_SECONDS = env_int("AKKOORD_SENDING_LEASE_SECONDS", 120)
+# API: calls per key per window (seconds); over it the API answers 429 (docs/configuration.md).
+AKKOORD_API_RATE_LIMIT = env_int("AKKOORD_API_RATE_LIMIT", 600)
+AKKOORD_API_RATE_WINDOW = env_int("AKKOORD_API_RATE_WINDOW", 60)
 
 # Outgoing mail. By default everything goes to the local mail catcher that
 # `akkoord serve` runs; AKKOORD_SMTP_URL points at a real server
 # (smtp+starttls:// or smtps://; plain smtp:// only to localhost).
 AKKOORD_SMTP_URL = env("AKKOORD_SMTP_URL", "smtp://127.0.0.1:1025")
 AKKOORD_MAILCATCHER_PORT = env_int("AKKOORD_MAILCATCHER_PORT", 1025)
+
+# The web server of `akkoord serve` (waitress): connections held open at once,
+# and the seconds an idle or slow connection may hold one (docs/deploy.md).
+# Bounces and complaints (docs/deliverability.md). The envelope sender of a
+# campaign message is bounces+<signed delivery token>@AKKOORD_BOUNCE_DOMAIN
+# ("sending": the campaign's sending domain; empty: the From address, no VERP).
+AKKOORD_BOUNCE_DOMAIN = env("AKKOORD_BOUNCE_DOMAIN", "").strip().lower()
+AKKOORD_BOUNCE_LOCAL_PART = env("AKKOORD_BOUNCE_LOCAL_PART", "bounces")
+# host:port of the built-in bounce receiver (SMTP, or LMTP with the flag);
+# empty: not started by `akkoord serve`.
+AKKOORD_BOUNCE_RECEIVER = env("AKKOORD_BOUNCE_RECEIVER", "")
+AKKOORD_BOUNCE_RECEIVER_LMTP = env_bool("AKKOORD_BOUNCE_RECEIVER_LMTP", False)
+# Days the raw report (personal data) is kept for inspection before erasure.
+AKKOORD_BOUNCE_RAW_DAYS = env_int("AKKOORD_BOUNCE_RAW_DAYS", 14)
+# Soft bounces (distinct messages) within so many days that exclude an address.
+AKKOORD_SOFT_BOUNCE_LIMIT = env_int("AKKOORD_SOFT_BOUNCE_LIMIT", 3)
+AKKOORD_SOFT_BOUNCE_DAYS = env_int("AKKOORD_SOFT_BOUNCE_DAYS", 30)
+# An IMAP mailbox that receives bounces (imaps://user:password@host/INBOX), read
+# by `akkoord read_bounce_mailbox`; recognised mail is moved to the done folder.
+AKKOORD_BOUNCE_IMAP_URL = env("AKKOORD_BOUNCE_IMAP_URL", "")
+AKKOORD_BOUNCE_IMAP_DONE_FOLDER = env("AKKOORD_BOUNCE_IMAP_DONE_FOLDER", "Akkoord/Processed")
+# Key of the purpose "measure my reading": only recipients who consented to it
+# get a tracking pixel and tracked links. Empty: no tracking at all (default).
+AKKOORD_TRACKING_PURPOSE = env("AKKOORD_TRACKING_PURPOSE", "")
+# Webhook secrets per sending service; a service without one is refused.
+AKKOORD_WEBHOOK_POSTMARK_SECRET = env("AKKOORD_WEBHOOK_POSTMARK_SECRET", "")
+AKKOORD_WEBHOOK_MAILGUN_SIGNING_KEY = env("AKKOORD_WEBHOOK_MAILGUN_SIGNING_KEY", "")
+AKKOORD_WEBHOOK_SENDGRID_PUBLIC_KEY = env("AKKOORD_WEBHOOK_SENDGRID_PUBLIC_KEY", "")
+AKKOORD_WEBHOOK_BREVO_SECRET = env("AKKOORD_WEBHOOK_BREVO_SECRET", "")
+# Amazon SES through SNS: the topic ARNs accepted (comma-separated); empty: off.
+AKKOORD_WEBHOOK_SES_TOPICS = env_list("AKKOORD_WEBHOOK_SES_TOPICS", [])
+
+AKKOORD_WEB_CONNECTION_LIMIT = env_int("AKKOORD_WEB_CONNECTION_LIMIT", 1000)
+AKKOORD_WEB_CHANNEL_TIMEOUT = env_int("AKKOORD_WEB_CHANNEL_TIMEOUT", 30)
 EMAIL_BACKEND = "akkoord.mail.backends.SmtpUrlBackend"
 DEFAULT_FROM_EMAIL = env("AKKOORD_FROM_EMAIL", "Akkoord <noreply@localhost>")
 EMAIL_TIMEOUT = 30

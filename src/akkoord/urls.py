@@ -21,8 +21,10 @@ urlpatterns = [
     path("", include("akkoord.signup.urls")),
     path("", include("akkoord.centre.urls")),
     path("", include("akkoord.campaigns.urls")),
+    path("", include("akkoord.segments.urls")),
     path("", include("akkoord.accountability.urls")),
     path("", include("akkoord.api.urls")),
     path("", include("akkoord.transfer.urls")),
+    path("", include("akkoord.deliverability.urls")),
     path("", include("akkoord.front.urls")),
 ]

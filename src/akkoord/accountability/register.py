@@ -72,8 +72,7 @@ def _purpose_activity(purpose: Purpose, position: int) -> ProcessingActivity:
         defaults={
             "name_nl": purpose.name_nl,
             "name_en": purpose.name_en,
-            "description_nl": purpose.consent_text_nl,
-            "description_en": purpose.consent_text_en,
+            **_purpose_description(purpose),
             "legal_basis": LegalBasis.CONSENT if marketing else LegalBasis.CONTRACT,
             "source_nl": "De persoon zelf (aanmeldformulier, klantenpagina), imports, API, "
             "medewerkers",
@@ -87,7 +86,30 @@ def _purpose_activity(purpose: Purpose, position: int) -> ProcessingActivity:
     )
     if created:
         activity.processors.set(Processor.objects.all())
+    elif activity.description_nl == purpose.consent_text_nl:
+        # Registers made before purposes had a description of their own copied
+        # the checkbox text ("Ja, stuur mij..."), which describes nothing.
+        for field, value in _purpose_description(purpose).items():
+            setattr(activity, field, value)
+        activity.save(update_fields=["description_nl", "description_en"])
     return activity
+
+
+def _purpose_description(purpose: Purpose) -> dict:
+    """What the processing for a purpose is, in the register's words (not the checkbox text)."""
+    if purpose.is_marketing:
+        return {
+            "description_nl": f"Per e-mail versturen van “{purpose.name_nl}” aan mensen die "
+            "daarvoor toestemming gaven, en het bijhouden en kunnen aantonen van die toestemming.",
+            "description_en": f"Sending “{purpose.name_en}” by e-mail to people who consented "
+            "to it, and keeping (and being able to show) that consent.",
+        }
+    return {
+        "description_nl": f"“{purpose.name_nl}”: e-mail die nodig is voor de dienst of "
+        "overeenkomst met de persoon.",
+        "description_en": f"“{purpose.name_en}”: e-mail needed for the service or the "
+        "agreement with the person.",
+    }
 
 
 def _customer_activity() -> None:

@@ -3,7 +3,9 @@
 The rule lives in ``retention_rules`` (pure); this module gathers the facts
 from the database, applies the rule, and erases through the same
 ``erase_contact`` the customer centre uses. It also removes unconfirmed
-sign-ups (``signup.expiry``), old audit-log entries and old caught mail.
+sign-ups (``signup.expiry``), old audit-log entries, old caught mail and
+uploaded import files left behind (``transfer.uploads``), and asks a worker to
+send privacy confirmations still in the notice queue.
 ``run(dry_run=True)`` reports the same counts without changing anything.
 
 Reports hold counts, never names or addresses.
@@ -30,6 +32,7 @@ from akkoord.consent.models import ConsentState
 from akkoord.consent.rules import customer_cutoff
 from akkoord.contacts.erasure import erase_contact
 from akkoord.contacts.models import Activity, Contact, ContactFieldValue, DataCategory
+from akkoord.deliverability.services import erase_old_raw
 from akkoord.organisation.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -153,6 +156,25 @@ def _unconfirmed_signups(now: datetime, dry_run: bool) -> dict:
     }
 
 
+def _import_uploads(dry_run: bool) -> dict:
+    """Uploaded import files left behind (never imported, or a killed worker's)."""
+    from akkoord.transfer.uploads import sweep_uploads
+
+    return {"import_uploads": sweep_uploads(dry_run=dry_run)}
+
+
+def _queued_notices(dry_run: bool) -> dict:
+    """Privacy confirmations still queued: ask a worker to send them (a safety
+    net for a delivery task that could not be queued)."""
+    from akkoord.notices.models import QueuedNotice
+    from akkoord.notices.services import schedule_delivery
+
+    waiting = QueuedNotice.objects.count()
+    if waiting and not dry_run:
+        schedule_delivery()
+    return {"privacy_confirmations_waiting": waiting}
+
+
 def run(
     *,
     dry_run: bool = False,
@@ -169,6 +191,9 @@ def run(
     now = now or timezone.now()
     report: dict = {}
     report.update(_unconfirmed_signups(now, dry_run))
+    report.update(_import_uploads(dry_run))
+    report.update(_queued_notices(dry_run))
+    report["bounce_reports"] = erase_old_raw(now, dry_run=dry_run)
     expired = expired_contact_ids(now)
     if not dry_run:
         done = 0

@@ -1,6 +1,6 @@
-"""The privacy statement (seed 004), generated from the processing register.
+"""The privacy statement (the information GDPR art. 13 and 14 require), generated from the processing register.
 
-The statement has the 11 parts seed 004 requires. ``build_statement`` reads
+The statement has 11 parts, one per item the law asks the controller to tell. ``build_statement`` reads
 the register data (``register.build_register``), the organisation's details and
 the staff's free texts, and returns the parts with, for each, what is missing.
 Publishing freezes both languages as a ``StatementVersion``; it is refused
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from akkoord.accountability import register
 from akkoord.accountability.models import AccountabilitySettings, StatementVersion
+from akkoord.lib.periods import describe_days
 from akkoord.organisation.models import Organisation
 
 PARTS = [
@@ -141,10 +142,10 @@ def _retention(data: dict) -> tuple[list[str], list[str]]:
                 _("the reason for the retention of “%(name)s”") % {"name": activity["name"]}
             )
         lines.append(
-            _("%(name)s: %(days)s days after the basis ended. %(reason)s")
+            _("%(name)s: %(period)s after the basis ended. %(reason)s")
             % {
                 "name": activity["name"],
-                "days": activity["retention_days"],
+                "period": describe_days(activity["retention_days"]),
                 "reason": activity["retention_reason"].strip(),
             }
         )

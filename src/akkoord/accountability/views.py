@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from akkoord.accountability import breaches, exports, register, retention, statement
@@ -335,8 +336,31 @@ def retention_view(request):
     return render(
         request,
         "accountability/retention.html",
-        {"runs": RetentionRun.objects.all()[:30]},
+        {"runs": _with_report_lines(RetentionRun.objects.all()[:30])},
     )
+
+
+# What a retention report counts, in words (the report stores keys and counts).
+REPORT_LABELS = {
+    "unconfirmed_signups": gettext_lazy("Unconfirmed sign-ups removed"),
+    "unconfirmed_contacts": gettext_lazy("People who never confirmed, removed"),
+    "import_uploads": gettext_lazy("Import files left behind, removed"),
+    "privacy_confirmations_waiting": gettext_lazy("Privacy confirmations still waiting"),
+    "contacts_erased": gettext_lazy("People erased after their retention period"),
+    "audit_entries": gettext_lazy("Old audit-log entries removed"),
+    "caught_mail": gettext_lazy("Old caught mails removed"),
+    "bounce_reports": gettext_lazy("Bounce and complaint reports erased after inspection"),
+}
+
+
+def _with_report_lines(runs) -> list:
+    runs = list(runs)
+    for run in runs:
+        run.lines = [
+            {"label": REPORT_LABELS.get(key, key), "count": count}
+            for key, count in (run.report or {}).items()
+        ]
+    return runs
 
 
 @staff_required(change=True)

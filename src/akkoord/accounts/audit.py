@@ -27,3 +27,19 @@ def audit(user, action: AuditAction | str, obj=None, *, object_type: str = "", d
         object_id=str(obj.pk) if obj is not None else "",
         detail=detail[:300],
     )
+
+
+def audit_list_view(user, object_type: str, ids, *, page_number: int, filtered: bool = False):
+    """Record that ``user`` viewed one page of a list that shows personal data.
+
+    One entry per page view, not one per row; the rows are named by id in the
+    detail (as many as fit). What was searched for is not recorded: a search
+    term is often an address.
+    """
+    ids = [str(pk) for pk in ids]
+    detail = f"list page {page_number}, {len(ids)} shown" + (", filtered" if filtered else "")
+    if ids:
+        detail += ": " + ",".join(ids)
+        if len(detail) > 300:
+            detail = detail[:299].rsplit(",", 1)[0] + ",…"
+    return audit(user, AuditAction.VIEW, object_type=object_type, detail=detail)

@@ -1,4 +1,4 @@
-"""Access control for staff views (DOMAIN §8).
+"""Access control for staff views: every staff page needs a signed-in user with a second factor, and a role that allows it.
 
 ``@staff_required``                 any signed-in, 2FA-verified staff user (read)
 ``@staff_required(change=True)``    administrator or marketer (the DPO is read-only)

@@ -1,4 +1,4 @@
-"""Sign staff users out after a period without requests (DOMAIN §8)."""
+"""Sign staff users out after a period without requests."""
 
 import time
 

@@ -106,3 +106,29 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_id}"
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-in attempts of one identity (an account, a client address, a user's codes).
+
+    One row per scope and identity, changed only by conditional UPDATEs
+    (``accounts.lockout``), so that parallel attempts cannot overshoot the
+    limit. ``identity_hash`` is a keyed hash: the table holds no addresses or
+    IPs in clear. ``expires_at`` lies one window after the last counted
+    attempt: the count, and so a lockout, runs from the last failure.
+    """
+
+    scope = models.CharField(max_length=20)
+    identity_hash = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "identity_hash"], name="signin_throttle_identity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.identity_hash[:8]} {self.failures}"

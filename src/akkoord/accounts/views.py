@@ -12,7 +12,6 @@ from django.contrib.auth import (
     update_session_auth_hash,
 )
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,14 +24,15 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from akkoord.accounts import services
+from akkoord.accounts import lockout, services
 from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import has_confirmed_totp, staff_required
 from akkoord.accounts.forms import CodeForm, EnrolForm, SignInForm
 from akkoord.accounts.models import AuditAction, User
 from akkoord.lib import ratelimit
 
-# Failed attempts allowed per window before further attempts are refused.
+# Failed attempts allowed before further attempts are refused, until a window
+# has passed since the last failure (accounts.lockout).
 FAILED_PER_ACCOUNT = getattr(settings, "AKKOORD_SIGNIN_FAILURES_PER_ACCOUNT", 5)
 FAILED_PER_IP = getattr(settings, "AKKOORD_SIGNIN_FAILURES_PER_IP", 20)
 FAILED_WINDOW = getattr(settings, "AKKOORD_SIGNIN_WINDOW_SECONDS", 15 * 60)
@@ -52,14 +52,15 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{reverse(url_name)}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
 
 
-def _blocked(scope: str, identity: str, limit: int) -> bool:
-    """True when ``identity`` already used up its failures in this window."""
-    key = ratelimit._key(scope, identity, FAILED_WINDOW)
-    return (cache.get(key) or 0) >= limit
+def _password_limits(email: str, ip: str) -> list[lockout.Limit]:
+    return [
+        lockout.Limit("signin-ip", ip, FAILED_PER_IP, FAILED_WINDOW),
+        lockout.Limit("signin-account", email, FAILED_PER_ACCOUNT, FAILED_WINDOW),
+    ]
 
 
-def _count_failure(scope: str, identity: str, limit: int) -> None:
-    ratelimit.hit(scope, identity, limit=limit, window=FAILED_WINDOW)
+def _code_limits(user) -> list[lockout.Limit]:
+    return [lockout.Limit("otp-account", str(user.pk), FAILED_PER_ACCOUNT, FAILED_WINDOW)]
 
 
 def _after_password_step(user) -> str:
@@ -79,10 +80,10 @@ def sign_in(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        ip = ratelimit.client_ip(request)
-        if _blocked("signin-ip", ip, FAILED_PER_IP) or _blocked(
-            "signin-account", email, FAILED_PER_ACCOUNT
-        ):
+        # The attempt is counted before the password is checked, so that
+        # parallel guesses cannot pass the limit (accounts.lockout).
+        reserved = lockout.reserve_all(_password_limits(email, ratelimit.client_ip(request)))
+        if reserved is None:
             form.add_error(
                 None,
                 _("Too many failed attempts. Wait %(minutes)s minutes and try again.")
@@ -92,8 +93,6 @@ def sign_in(request):
         else:
             user = authenticate(request, email=email, password=form.cleaned_data["password"])
             if user is None:
-                _count_failure("signin-ip", ip, FAILED_PER_IP)
-                _count_failure("signin-account", email, FAILED_PER_ACCOUNT)
                 known = User.objects.filter(email=email).first()
                 audit(
                     known,
@@ -104,6 +103,9 @@ def sign_in(request):
                 # The same message whether or not the address is known.
                 form.add_error(None, _("This e-mail address and password do not match."))
             else:
+                for limit in reserved:
+                    lockout.give_back(limit)
+                lockout.prune()
                 login(request, user)
                 return redirect(_with_next(_after_password_step(user), next_url))
     return render(
@@ -117,6 +119,17 @@ def sign_in(request):
         },
         status=status,
     )
+
+
+def _verified(request, device) -> None:
+    """Mark the session as past the second factor, under a new session key.
+
+    The key was renewed at the password step too; renewing it again here means
+    a session key seen before the second factor (a fixed or leaked one) never
+    becomes a fully signed-in one.
+    """
+    otp_login(request, device)
+    request.session.cycle_key()
 
 
 def _password_step_done(request):
@@ -139,8 +152,8 @@ def verify(request):
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        identity = str(user.pk)
-        if _blocked("otp-account", identity, FAILED_PER_ACCOUNT):
+        reserved = lockout.reserve_all(_code_limits(user))
+        if reserved is None:
             form.add_error(
                 None,
                 _("Too many wrong codes. Wait %(minutes)s minutes and try again.")
@@ -150,13 +163,14 @@ def verify(request):
         else:
             device = match_token(user, form.cleaned_data["code"])
             if device is None:
-                _count_failure("otp-account", identity, FAILED_PER_ACCOUNT)
                 audit(user, AuditAction.SIGN_IN_FAILED, user, detail="wrong code")
                 form.add_error(
                     "code", _("This code is not valid. Try the next code from your app.")
                 )
             else:
-                otp_login(request, device)
+                for limit in reserved:
+                    lockout.give_back(limit)
+                _verified(request, device)
                 used_recovery = isinstance(device, StaticDevice)
                 audit(
                     user,
@@ -195,7 +209,7 @@ def enrol(request):
             with transaction.atomic():
                 services.confirm_totp_device(device)
                 codes = services.new_recovery_codes(user)
-            otp_login(request, device)
+            _verified(request, device)
             audit(user, AuditAction.SIGN_IN, user, detail="after setting up two-factor")
             request.session[SESSION_CODES] = codes
             return redirect(_with_next("accounts:recovery_codes", next_url))

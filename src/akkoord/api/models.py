@@ -19,6 +19,11 @@ class Scope(models.TextChoices):
     CONSENT_WRITE = "consent:write", _("Record consent events")
     REQUESTS = "requests", _("Data-subject requests: export and erase")
     SIGNUP = "signup", _("Sign people up (same rules as the forms)")
+    REPORTS_WRITE = "reports:write", _("Report bounces and spam complaints")
+    CAMPAIGNS = (
+        "campaigns",
+        _("Campaigns, segments and product categories: create, preview, send, pause, cancel"),
+    )
 
 
 def _digest(secret: str) -> str:

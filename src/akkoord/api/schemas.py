@@ -83,6 +83,14 @@ class PurchaseIn(Schema):
     objection_offered: bool = Field(
         description="Was the person offered the chance to object to marketing at this sale?"
     )
+    category: str = Field(
+        "",
+        max_length=50,
+        description=(
+            "Key of a product category (see /categories); empty: 'uncategorised'. Only purchases "
+            "in a category similar to a campaign's carry the soft opt-in for it."
+        ),
+    )
 
 
 class PurchaseOut(Schema):
@@ -91,6 +99,11 @@ class PurchaseOut(Schema):
     description: str
     reference: str
     objection_offered: bool
+    category: str
+
+    @staticmethod
+    def resolve_category(purchase) -> str:
+        return purchase.category.key
 
 
 class ConsentKind(StrEnum):
@@ -98,6 +111,9 @@ class ConsentKind(StrEnum):
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
     OBJECTED = "objected"
+    # Listed so that the refusal can explain itself: only the person can lift
+    # their objection, in the customer centre; the API always refuses it.
+    OBJECTION_LIFTED = "objection_lifted"
 
 
 class ProofIn(Schema):
@@ -113,7 +129,14 @@ class ProofIn(Schema):
 class ConsentIn(Schema):
     purpose: str | None = Field(None, max_length=50, description="Purpose key; none for objected.")
     kind: ConsentKind
-    occurred_at: datetime | None = Field(None, description="Defaults to now; with a time zone.")
+    occurred_at: datetime | None = Field(
+        None,
+        description=(
+            "When it happened; defaults to now; with a time zone; never in the future. "
+            "An event dated before one already recorded is recorded with a warning: "
+            "it does not overrule what happened after it."
+        ),
+    )
     double_opt_in: bool | None = Field(
         None, description="For granted: must it be confirmed? Defaults to the purpose's setting."
     )
@@ -130,6 +153,11 @@ class ConsentEventOut(Schema):
     needs_confirmation: bool
     confirms_seq: int | None
     proof: dict | None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="For instance: the event happened before events already recorded, "
+        "so it does not overrule them.",
+    )
 
 
 class ConsentStateOut(Schema):

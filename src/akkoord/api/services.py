@@ -12,7 +12,7 @@ from akkoord.consent.audiences import facts_for
 from akkoord.consent.explain import explain
 from akkoord.consent.ledger import LedgerError, current_consent, record_event
 from akkoord.consent.models import Channel, ConsentEvent, ConsentProof, ConsentState, Purpose
-from akkoord.consent.rules import ConsentStatus, EventKind, MailClass
+from akkoord.consent.rules import PERSON_EVENTS, ConsentStatus, EventKind, MailClass
 from akkoord.consent.rules import decide as rules_decide
 from akkoord.contacts.erasure import erase_contact
 from akkoord.contacts.models import Contact, ContactFieldValue, SourceKind
@@ -22,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _api_error(*args, **kwargs):
-    from akkoord.api.v1 import ApiError
+    from akkoord.api.errors import ApiError
 
     return ApiError(*args, **kwargs)
 
@@ -122,6 +122,7 @@ def add_purchase(key, contact: Contact, payload):
         objection_offered=data["objection_offered"],
         actor=key.audit_label,
         source_kind=SourceKind.API,
+        category=data["category"] or None,
     )
 
 
@@ -180,16 +181,26 @@ def record_consent(key, contact: Contact, payload) -> dict:
         raise _api_error(
             422, "invalid", _("Give times with a time zone."), {"occurred_at": [_("No time zone.")]}
         )
-    if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+    if occurred_at > timezone.now():
         raise _api_error(
             422,
             "invalid",
-            _("A consent event cannot lie in the future."),
+            _("A consent event cannot lie in the future: give the time it happened."),
             {"occurred_at": [_("In the future.")]},
+        )
+    if kind == EventKind.OBJECTION_LIFTED:
+        raise _api_error(
+            403,
+            "not_allowed",
+            _(
+                "Only the person can lift their objection to direct marketing, in the "
+                "customer centre. An API client cannot."
+            ),
+            {"kind": [_("Not allowed through the API.")]},
         )
     purpose = None
     confirms_seq = None
-    if kind == EventKind.OBJECTED:
+    if kind in PERSON_EVENTS:
         if data["purpose"]:
             raise _api_error(
                 422,
@@ -232,7 +243,18 @@ def record_consent(key, contact: Contact, payload) -> dict:
         )
     except LedgerError as error:
         raise _api_error(422, "invalid", str(error)) from None
-    return _event_out(event, event.proof.data, {purpose.pk: purpose.key} if purpose else {})
+    out = _event_out(event, event.proof.data, {purpose.pk: purpose.key} if purpose else {})
+    if event.late:
+        out["warnings"] = [late_event_warning()]
+    return out
+
+
+def late_event_warning() -> str:
+    return _(
+        "This event happened before events already recorded for this person and purpose "
+        "(or before their objection or complaint). It is recorded and counts at the time it "
+        "happened: it does not overrule what happened after it."
+    )
 
 
 def decide(contact: Contact, query) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,19 +25,16 @@ from akkoord.accounts.audit import audit
 from akkoord.accounts.models import AuditAction
 from akkoord.api import schemas as s
 from akkoord.api import services
+from akkoord.api.campaign_api import router as campaign_router
+from akkoord.api.errors import ERRORS, MAX_ID, ApiError, need
 from akkoord.api.models import ApiKey, Scope
 from akkoord.consent.models import Purpose
 from akkoord.lib import ratelimit
 
-MAX_ID = 9_223_372_036_854_775_807
-RATE_LIMIT = (600, 60)
-ERRORS = {code: s.ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+def rate_limit() -> tuple[int, int]:
+    """Calls per key per window (seconds): settings AKKOORD_API_RATE_LIMIT / _WINDOW."""
+    return settings.AKKOORD_API_RATE_LIMIT, settings.AKKOORD_API_RATE_WINDOW
 
 
 class KeyAuth(HttpBearer):
@@ -46,7 +44,8 @@ class KeyAuth(HttpBearer):
         key = ApiKey.authenticate(token)
         if key is None:
             return None
-        if not ratelimit.hit("api", key.prefix, limit=RATE_LIMIT[0], window=RATE_LIMIT[1]):
+        limit, window = rate_limit()
+        if not ratelimit.hit("api", key.prefix, limit=limit, window=window):
             raise ApiError(429, "rate_limited", _("Too many requests for this key; wait a minute."))
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
@@ -62,8 +61,9 @@ api = NinjaAPI(
     title="Akkoord API",
     version="1",
     description=(
-        "Contacts, purchases, consent with proof, 'may I mail?', data-subject requests and "
-        "sign-up. Authenticate with `Authorization: Bearer <key>`; keys are made by an "
+        "Contacts, purchases, consent with proof, 'may I mail?' (one or many), data-subject "
+        "requests, sign-up, product categories, tags, segments and campaigns (create, preview, "
+        "send, pause, cancel, deliveries with the basis per recipient). Authenticate with `Authorization: Bearer <key>`; keys are made by an "
         "administrator under /api/keys/."
     ),
     urls_namespace="api:v1",
@@ -115,17 +115,6 @@ def _http_error(request, exc: HttpError):
 def _django_invalid(request, exc: DjangoValidationError):
     fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return _error(request, 422, "invalid", _("The data is not valid; see fields."), fields)
-
-
-def need(request, scope: Scope) -> ApiKey:
-    key = request.auth
-    if not key.allows(scope):
-        raise ApiError(
-            403,
-            "forbidden",
-            _("This key lacks the scope %(scope)s.") % {"scope": scope.value},
-        )
-    return key
 
 
 ContactId = Path(..., ge=1, le=MAX_ID, description="The contact's id.")
@@ -215,7 +204,7 @@ def patch_contact(request, payload: s.ContactPatch, contact_id: int = ContactId)
 )
 def list_purchases(request, contact_id: int = ContactId):
     need(request, Scope.CONTACTS_READ)
-    return list(services.get_contact(contact_id).purchases.all())
+    return list(services.get_contact(contact_id).purchases.select_related("category"))
 
 
 @api.post(
@@ -299,3 +288,11 @@ def signup(request, payload: s.SignupIn):
     """
     key = need(request, Scope.SIGNUP)
     return Status(202, services.sign_up(key, payload))
+
+
+# --- campaigns, segments, tags, categories (their own module) -------------------
+
+api.add_router("/", campaign_router)
+
+# The deliverability app's endpoint (its own scope) registers on this API.
+from akkoord.deliverability import api as _delivery_reports  # noqa: E402, F401

@@ -1,7 +1,9 @@
 """Who a campaign reaches: the preview before sending, and freezing the audience.
 
 All selection goes through ``consent.audiences`` (the query twin of the pure
-engine): this module only counts, samples and writes delivery rows.
+engine): this module only counts, samples and writes delivery rows. A campaign's
+segment is passed to it as the set of contacts to decide about, so a segment
+can only narrow the lawful audience, never add anyone to it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from akkoord.campaigns.models import (
     CampaignBody,
     CampaignStatus,
     Delivery,
+    Exclusion,
 )
 from akkoord.consent import audiences
 from akkoord.consent.explain import explain
@@ -39,6 +42,8 @@ def engine_args(campaign: Campaign, today=None) -> dict:
         "audience": campaign.audience_value,
         "today": today or timezone.localdate(),
         "customer_months": Organisation.current().customer_relationship_months,
+        "similar_categories": campaign.similar_categories(),
+        "contacts": campaign.segment.contacts() if campaign.segment_id else None,
     }
 
 
@@ -86,6 +91,7 @@ def language_for(contact_language: str, available: list[str], fallback: str) -> 
 
 def check_ready(campaign: Campaign) -> list[str]:
     """Problems that stop a campaign from starting (empty when it may start)."""
+    from akkoord.campaigns.answer_links import campaign_problems
     from akkoord.campaigns.rendering import TemplateError, compile_template
 
     problems = []
@@ -100,9 +106,28 @@ def check_ready(campaign: Campaign) -> list[str]:
                 compile_template(part)
             except TemplateError as error:
                 problems.append(str(error))
+    if not problems:
+        problems += campaign_problems(campaign.template, campaign.mail_class)
     if campaign.is_repermission and not campaign.deadline:
         problems.append(str(_("A re-permission mail needs an answer deadline.")))
     return problems
+
+
+def excluded_contacts(campaign: Campaign, today=None):
+    """The contacts the engine leaves out of ``campaign`` now, each with its ``reason``."""
+    allowing = [reason.value for reason in ALLOWING_REASONS]
+    return audiences.with_decisions(**engine_args(campaign, today)).exclude(reason__in=allowing)
+
+
+def _record_exclusions(campaign: Campaign, today) -> None:
+    rows = excluded_contacts(campaign, today).values_list("pk", "reason")
+    chunk: list[Exclusion] = []
+    for pk, reason in rows.iterator(chunk_size=_CHUNK):
+        chunk.append(Exclusion(campaign=campaign, contact_id=pk, reason=reason))
+        if len(chunk) >= _CHUNK:
+            Exclusion.objects.bulk_create(chunk)
+            chunk = []
+    Exclusion.objects.bulk_create(chunk)
 
 
 def freeze(campaign: Campaign, today=None) -> int:
@@ -112,15 +137,17 @@ def freeze(campaign: Campaign, today=None) -> int:
     wait, and the second sees ``frozen_at``). Returns the number of recipients.
     Raises CampaignNotReady when the template is unusable or nobody may be mailed.
     """
-    problems = check_ready(campaign)
-    if problems:
-        raise CampaignNotReady(" ".join(problems))
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.frozen_at is not None:
             return locked.deliveries.count()
         if locked.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignNotReady(_("This campaign was cancelled."))
+        # Checked under the lock, on the template as it is copied below: an
+        # edit since the campaign page was shown cannot slip through.
+        problems = check_ready(locked)
+        if problems:
+            raise CampaignNotReady(" ".join(problems))
         available = locked.template.languages()
         for language in available:
             subject, html, text = locked.template.part(language)
@@ -128,13 +155,19 @@ def freeze(campaign: Campaign, today=None) -> int:
                 campaign=locked, language=language, subject=subject, html=html, text=text
             )
         recipients = audiences.lawful_recipients(**engine_args(locked, today)).values_list(
-            "pk", "language", "reason", "c_grant_seq", "last_purchase_on"
+            "pk", "language", "reason", "c_grant_seq", "last_purchase_on", "c_purchase_id"
         )
         total = 0
         chunk: list[Delivery] = []
-        for pk, contact_language, reason, grant_seq, last_purchase in recipients.iterator(
-            chunk_size=_CHUNK
-        ):
+        for (
+            pk,
+            contact_language,
+            reason,
+            grant_seq,
+            last_purchase,
+            purchase_id,
+        ) in recipients.iterator(chunk_size=_CHUNK):
+            is_customer_basis = reason == Reason.OK_CUSTOMER
             basis = ALLOWING_REASONS[Reason(reason)]
             chunk.append(
                 Delivery(
@@ -143,8 +176,9 @@ def freeze(campaign: Campaign, today=None) -> int:
                     language=language_for(contact_language, available, locked.fallback_language),
                     basis=basis.value,
                     reason=reason,
-                    consent_seq=grant_seq if reason != Reason.OK_CUSTOMER else None,
-                    customer_last_purchase=last_purchase if reason == Reason.OK_CUSTOMER else None,
+                    consent_seq=grant_seq if not is_customer_basis else None,
+                    customer_last_purchase=last_purchase if is_customer_basis else None,
+                    customer_purchase_id=purchase_id if is_customer_basis else None,
                 )
             )
             if len(chunk) >= _CHUNK:
@@ -159,9 +193,12 @@ def freeze(campaign: Campaign, today=None) -> int:
             raise CampaignNotReady(
                 _("Nobody in this audience may lawfully receive this mail. See the preview.")
             )
+        _record_exclusions(locked, today)
         now = timezone.now()
+        # The sending lease starts here: whoever starts the workers (a task,
+        # `akkoord send_campaign`) has one lease before the watchdog steps in.
         Campaign.objects.filter(pk=locked.pk).update(
-            frozen_at=now, started_at=now, status=CampaignStatus.SENDING
+            frozen_at=now, started_at=now, status=CampaignStatus.SENDING, sending_beat_at=now
         )
     campaign.refresh_from_db()
     return total

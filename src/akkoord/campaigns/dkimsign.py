@@ -4,7 +4,7 @@ dkimpy does the RSA operation in pure Python (about 9 ms per 2048-bit
 signature on the development machine), which would make signing the
 bottleneck of the pipeline. This signer does the RSA step with OpenSSL through
 ``cryptography`` (about 0.85 ms; pycryptodome took 1.7 ms; OpenSSL releases the
-GIL, so the pipeline signs on its SMTP thread while the worker renders); the
+GIL, so the pipeline signs on its own signing thread while the worker renders and the SMTP thread sends); the
 key is parsed once per campaign, not per message. The relaxed
 canonicalisation is dkimpy's, rewritten to touch only what it changes
 (dkimpy runs 26 regular-expression passes per message, a third of the

@@ -1,4 +1,4 @@
-"""Checking a sending domain's SPF, DKIM and DMARC records (DOMAIN §8).
+"""Checking a sending domain's SPF, DKIM and DMARC records (mail that fails them is refused or marked as spam).
 
 Uses dnspython; tests pass a stub resolver. Each check returns a status
 (ok / warn / bad) and an explanation a staff user can act on.

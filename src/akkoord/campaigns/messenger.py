@@ -13,7 +13,8 @@ from typing import Protocol
 
 from django.conf import settings
 
-from akkoord.contacts.emails import ascii_email
+from akkoord.campaigns.models import FailureReason
+from akkoord.campaigns.rendering import envelope_address, needs_smtputf8
 from akkoord.mail.backends import parse_smtp_url
 
 
@@ -21,14 +22,23 @@ class DeliveryError(Exception):
     """The server did not take the message. ``temporary`` says whether to retry.
 
     ``code`` is set only when the server refused the recipient's mailbox (RCPT),
-    the only reply that may mark the address as a hard bounce.
+    the only reply that may mark the address as a hard bounce. ``reason`` is
+    the ``FailureReason`` stored when the delivery fails for good.
     """
 
-    def __init__(self, reply: str, *, temporary: bool, code: int | None = None):
+    def __init__(
+        self,
+        reply: str,
+        *,
+        temporary: bool,
+        code: int | None = None,
+        reason: str = FailureReason.REFUSED,
+    ):
         super().__init__(reply)
         self.reply = reply[:500]
         self.temporary = temporary
         self.code = code
+        self.reason = reason
 
 
 class Messenger(Protocol):
@@ -69,18 +79,20 @@ class SmtpMessenger:
 
     def send(self, sender: str, recipient: str, message: bytes) -> None:
         try:
-            recipient = recipient if recipient.isascii() else ascii_email(recipient)
+            recipient = envelope_address(recipient)
         except UnicodeError:
             raise DeliveryError(
-                "address: domain is not a valid IDNA name", temporary=False
+                "address: domain is not a valid IDNA name",
+                temporary=False,
+                reason=FailureReason.BAD_ADDRESS,
             ) from None
-        if not recipient.isascii():
-            # A non-ASCII local part needs SMTPUTF8, which this sender does not speak.
-            raise DeliveryError("address: non-ASCII local part (SMTPUTF8)", temporary=False)
+        options = ["SMTPUTF8"] if needs_smtputf8(recipient) else []
         try:
             if self._connection is None:
                 self._connection = self._connect()
-            refused = self._connection.sendmail(sender, [recipient], message)
+            if options:
+                self._require_smtputf8()
+            refused = self._connection.sendmail(sender, [recipient], message, mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             raise DeliveryError(
@@ -112,6 +124,16 @@ class SmtpMessenger:
         if refused:
             code, text = next(iter(refused.values()))
             raise DeliveryError(_reply(code, text), temporary=400 <= code < 500, code=code)
+
+    def _require_smtputf8(self) -> None:
+        """Fail this message only (not the connection) when the server cannot take it."""
+        self._connection.ehlo_or_helo_if_needed()
+        if not self._connection.has_extn("smtputf8"):
+            raise DeliveryError(
+                "address: non-ASCII local part, and the server does not offer SMTPUTF8",
+                temporary=False,
+                reason=FailureReason.NO_SMTPUTF8,
+            )
 
     def close(self) -> None:
         if self._connection is not None:

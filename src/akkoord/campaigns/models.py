@@ -44,7 +44,9 @@ class SendingDomain(models.Model):
 class MailTemplate(models.Model):
     """A marketing mail in Dutch and English: subject, HTML and plain text.
 
-    Personalisation uses a small, fixed context (see ``rendering.CONTEXT_NAMES``);
+    A language may be written in Markdown (``body_<lang>``); saving the form
+    then produces its HTML and plain-text parts from it (``markdown_mail``).
+    Sending only reads the subject, HTML and text. Personalisation uses a small, fixed context (see ``rendering.CONTEXT_NAMES``);
     the footer with sender, privacy statement and unsubscribe link is added by
     Akkoord and cannot be removed.
     """
@@ -56,6 +58,8 @@ class MailTemplate(models.Model):
     subject_en = models.CharField(_("subject (English)"), max_length=250, blank=True)
     html_en = models.TextField(_("HTML (English)"), blank=True)
     text_en = models.TextField(_("plain text (English)"), blank=True)
+    body_nl = models.TextField(_("mail text in Markdown (Dutch)"), blank=True)
+    body_en = models.TextField(_("mail text in Markdown (English)"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +161,31 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     deadline_processed_at = models.DateTimeField(null=True, blank=True)
+    # The sending lease: a live worker writes this while it sends or waits on
+    # purpose (throttle, retries due later). A sending campaign whose beat is
+    # older than AKKOORD_SENDING_LEASE_SECONDS has nobody working on it.
+    sending_beat_at = models.DateTimeField(null=True, blank=True)
+    # When the watchdog last queued a new sending task for it (at most once per lease).
+    requeued_at = models.DateTimeField(null=True, blank=True)
+    # Similar products: the product categories the offer is about. The soft
+    # opt-in then rests only on a purchase in one of them (or a category similar
+    # to one) within the customer period. None named: any purchase counts.
+    categories = models.ManyToManyField(
+        "contacts.ProductCategory",
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("product categories of the offer"),
+    )
+    # Narrows the lawful audience (never widens it): recipients are the lawful
+    # audience intersected with the segment.
+    segment = models.ForeignKey(
+        "segments.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("segment"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -177,9 +206,28 @@ class Campaign(models.Model):
     def audience_value(self) -> Audience | None:
         return Audience(self.audience) if self.audience else None
 
+    def similar_categories(self) -> frozenset[str] | None:
+        """The keys of the named categories and those similar to them; None if none named."""
+        from akkoord.contacts.models import similar_category_keys
+
+        if self.mail_class != MailClass.MARKETING_SIMILAR:
+            return None
+        named = list(self.categories.values_list("key", flat=True))
+        return similar_category_keys(named) if named else None
+
     @property
     def can_start(self) -> bool:
         return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+    def stalled_since(self, now=None):
+        """When a sending campaign last showed a live worker, if that is longer
+        ago than the lease (nobody is sending it); else None."""
+        if self.status != CampaignStatus.SENDING or self.sending_beat_at is None:
+            return None
+        now = now or timezone.now()
+        if (now - self.sending_beat_at).total_seconds() <= settings.AKKOORD_SENDING_LEASE_SECONDS:
+            return None
+        return self.sending_beat_at
 
 
 class CampaignBody(models.Model):
@@ -211,6 +259,23 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class FailureReason(models.TextChoices):
+    """Why a delivery failed for good; the server's own words are in ``smtp_reply``."""
+
+    REFUSED = "refused", _("The receiving mail server refused the message.")
+    NO_SMTPUTF8 = (
+        "no_smtputf8",
+        _(
+            "The address has non-ASCII characters before the @ and our mail server does not "
+            "support SMTPUTF8, which such addresses need."
+        ),
+    )
+    BAD_ADDRESS = "bad_address", _("The address cannot be used for sending (invalid domain name).")
+    RENDER = "render", _("The message could not be built for this recipient.")
+    SIGN = "sign", _("The message could not be signed (DKIM).")
+    SEND = "send", _("An unexpected error occurred while sending this message.")
+
+
 class Delivery(models.Model):
     """One recipient of one campaign: why they are in it, and what happened.
 
@@ -228,11 +293,16 @@ class Delivery(models.Model):
     reason = models.CharField(max_length=30)
     consent_seq = models.BigIntegerField(null=True, blank=True)
     customer_last_purchase = models.DateField(null=True, blank=True)
+    # The purchase the customer basis rested on (SET_NULL: the date above stays).
+    customer_purchase = models.ForeignKey(
+        "contacts.Purchase", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
     skip_reason = models.CharField(max_length=30, blank=True)
     smtp_reply = models.CharField(max_length=500, blank=True)
+    failure_reason = models.CharField(max_length=20, choices=FailureReason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
@@ -252,3 +322,21 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.status})"
+
+
+class Exclusion(models.Model):
+    """A person the campaign did not mail, and why: written when the audience is frozen.
+
+    Kept so that, after sending, staff can still show who was left out and on
+    which rule (the current state of each person may have changed since).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="exclusions")
+    # SET_NULL: erasure removes the person; the anonymous row keeps the count.
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, on_delete=models.SET_NULL, related_name="exclusions"
+    )
+    reason = models.CharField(max_length=30)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "reason", "id"])]

@@ -12,8 +12,19 @@ message, in groups of at most ``commit_every`` messages. A worker killed at any
 point leaves rows in *sending*; once their lease runs out another worker (or
 the restarted one) queues them again. The only duplicates possible are the
 messages accepted but not yet recorded: at most ``commit_every`` plus the
-small hand-over window of the signing and SMTP threads (3) per worker and crash. A restored
+small hand-over window of the signing and SMTP threads (3) per worker and crash. A worker
+kept waiting by the server for more than ``STALL_SECONDS`` records what was
+accepted first, so a crash during a slow or hanging SMTP answer repeats only
+the message in flight. A restored
 backup is safe in the same way for rows that were recorded as sent in it.
+
+One recipient never stops the others: an error while rendering, signing or
+sending one message (an address the server cannot take, a bug) fails that
+delivery only, with a ``FailureReason``, and the campaign goes on.
+
+Each sending worker also renews its campaign's lease (``beat``) while it sends
+or waits on purpose; ``watchdog`` queues the campaign again when that lease
+runs out, so a killed worker's campaign is taken over without anyone's help.
 
 Each recipient is checked against the engine again when its batch is claimed
 (one query per batch), and again whenever the consent ledger or the
@@ -32,7 +43,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Min, Q
@@ -47,11 +58,13 @@ from akkoord.campaigns.models import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    FailureReason,
 )
 from akkoord.campaigns.rendering import (
     CompiledMail,
     Recipient,
     build_message,
+    envelope_address,
     recipient_context,
     repermission_token,
     repermission_urls,
@@ -62,11 +75,16 @@ from akkoord.consent import audiences
 from akkoord.consent.models import LedgerHead, Suppression
 from akkoord.consent.rules import ALLOWING_REASONS, MailClass, Reason
 from akkoord.contacts.models import Activity, ActivityKind, Contact
+from akkoord.deliverability import tracking
+from akkoord.deliverability.verp import envelope_sender
 from akkoord.organisation.models import Organisation
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# How long the worker waits for the SMTP thread before it records what the
+# server accepted so far (see _SendThread.results).
+STALL_SECONDS = 1.0
 RETRY_BASE_SECONDS = 60
 HARD_BOUNCE_CODES = {550, 551, 553}
 _MARK_SENT = (
@@ -85,12 +103,44 @@ class WorkerStats:
     stopped_because: str = ""
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One rendered message on its way through the signing and SMTP threads."""
+
+    pk: int
+    contact_id: int
+    language: str
+    attempts: int
+    reason: str
+    consent_seq: int | None
+    message_id: str
+    subject: str
+    tracked: bool = False  # sent with a pixel and tracked links (the person consented)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A message the server accepted, waiting to be recorded."""
+
+    job: _Job
+    sent_at: datetime
+    basis: str
+    consent_seq: int | None
+
+
+@dataclass(frozen=True)
+class _Failed:
+    pk: int
+    reply: str
+    reason: str
+
+
 @dataclass
 class _Pending:
-    sent: list[tuple] = field(default_factory=list)
+    sent: list[_Sent] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     retry: list[tuple[int, int, str]] = field(default_factory=list)
-    failed: list[tuple[int, str]] = field(default_factory=list)
+    failed: list[_Failed] = field(default_factory=list)
     bounced: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -104,11 +154,18 @@ class _Lease:
     token: str
     seconds: float
     extended_at: float = 0.0
+    beat_at: float = float("-inf")
 
     def due(self) -> bool:
         # A quarter of the lease: often enough that a slow batch keeps its rows,
         # rare enough not to rewrite the whole batch after every commit group.
         return time.monotonic() - self.extended_at >= self.seconds / 4
+
+    def beat_if_due(self, campaign_id: int) -> None:
+        """The campaign's own lease (``Campaign.sending_beat_at``), renewed as often."""
+        if time.monotonic() - self.beat_at >= self.seconds / 4:
+            beat(campaign_id)
+            self.beat_at = time.monotonic()
 
 
 class CampaignSender:
@@ -143,8 +200,14 @@ class CampaignSender:
         raw, message_id, subject = self.render_unsigned(contact, language)
         return self.signer.sign(raw), message_id, subject
 
-    def render_unsigned(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
-        """The message before DKIM: the sending pipeline signs it on its own thread."""
+    def render_unsigned(
+        self, contact: Contact, language: str, *, tracked_delivery: int | None = None
+    ) -> tuple[bytes, str, str]:
+        """The message before DKIM: the sending pipeline signs it on its own thread.
+
+        ``tracked_delivery``: only for a recipient who consented to be measured
+        (``deliverability.tracking``), the delivery the pixel and links name.
+        """
         links = {}
         unsubscribe = unsubscribe_url(unsubscribe_token(contact, self.campaign))
         links["unsubscribe_url"] = unsubscribe
@@ -161,6 +224,8 @@ class CampaignSender:
         )
         compiled = self.compiled[language]
         subject, text, html = compiled.render(recipient_context(recipient, links))
+        if tracked_delivery is not None:
+            text, html = tracking.instrument(tracked_delivery, text, html)
         raw, message_id = build_message(
             from_name=self.campaign.from_name,
             from_address=self.campaign.from_address,
@@ -262,40 +327,39 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease:
                     [
                         (
                             DeliveryStatus.SENT.value,
-                            adapt(at),
-                            message_id,
-                            basis,
-                            reason,
-                            seq,
-                            att,
-                            pk,
+                            adapt(sent.sent_at),
+                            sent.job.message_id,
+                            sent.basis,
+                            sent.job.reason,
+                            sent.consent_seq,
+                            sent.job.attempts,
+                            sent.job.pk,
                         )
-                        for pk, at, message_id, basis, reason, seq, att, *_rest in pending.sent
+                        for sent in pending.sent
                     ],
                 )
             _insert_activities(
                 [
                     (
-                        contact_id,
+                        sent.job.contact_id,
                         ActivityKind.MAIL.value,
-                        at,
+                        sent.sent_at,
                         f"campaign:{campaign.pk}",
-                        subject[:300],
+                        sent.job.subject[:300],
                         {
                             "class": campaign.mail_class,
                             "campaign": campaign.pk,
-                            "body": sender.bodies[language].pk,
-                            "language": language,
-                            "basis": basis,
-                            "consent_seq": seq,
-                            "message_id": message_id,
+                            "body": sender.bodies[sent.job.language].pk,
+                            "language": sent.job.language,
+                            "basis": sent.basis,
+                            "consent_seq": sent.consent_seq,
+                            "message_id": sent.job.message_id,
                         },
                     )
-                    for _pk, at, message_id, basis, _reason, seq, _att, contact_id, language, subject in (
-                        pending.sent
-                    )
+                    for sent in pending.sent
                 ]
             )
+            tracking.mark_tracked([sent.job.pk for sent in pending.sent if sent.job.tracked])
         for pk, reason in pending.skipped:
             Delivery.objects.filter(pk=pk).update(
                 status=DeliveryStatus.SKIPPED, skip_reason=reason[:30], claim_token=""
@@ -308,9 +372,12 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease:
                 claim_token="",
                 next_attempt_at=now + timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (attempts - 1)),
             )
-        for pk, reply in pending.failed:
-            Delivery.objects.filter(pk=pk).update(
-                status=DeliveryStatus.FAILED, smtp_reply=reply, claim_token=""
+        for failed in pending.failed:
+            Delivery.objects.filter(pk=failed.pk).update(
+                status=DeliveryStatus.FAILED,
+                smtp_reply=failed.reply,
+                failure_reason=failed.reason,
+                claim_token="",
             )
         if pending.bounced:
             Contact.objects.filter(pk__in=pending.bounced, hard_bounced_at__isnull=True).update(
@@ -322,6 +389,12 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease:
             ).update(claimed_at=now)
             lease.extended_at = time.monotonic()
     pending.__init__()
+    lease.beat_if_due(campaign.pk)
+
+
+def beat(campaign_id: int) -> None:
+    """Tell /healthz, the campaign page and the watchdog that a live worker sends this campaign."""
+    Campaign.objects.filter(pk=campaign_id).update(sending_beat_at=timezone.now())
 
 
 _ACTIVITY_FIELDS = ("contact", "kind", "occurred_at", "actor", "summary", "data")
@@ -392,14 +465,16 @@ def run_worker(
         pk=campaign_id
     )
     sender = CampaignSender(campaign)
-    pending = _Pending()
     idle_since = None
     sending = _SendThread(messenger, sender.signer.sign)
+    worker = _Worker(campaign, sender, sending, lease, stats, commit_every, on_sent)
     try:
         while True:
             if not _still_sending(campaign_id):
                 stats.stopped_because = "not sending"
                 break
+            # Also while throttled or waiting for retries: waiting on purpose is not a stall.
+            lease.beat_if_due(campaign_id)
             limit, wait = allowance(campaign, batch_size)
             if limit == 0:
                 time.sleep(wait)
@@ -421,18 +496,16 @@ def run_worker(
                 continue
             idle_since = None
             stats.batches += 1
-            if not _send_batch(
-                campaign, sender, sending, ids, lease, pending, stats, commit_every, on_sent
-            ):
+            if not _send_batch(worker, ids):
                 stats.stopped_because = "not sending"
                 break
     finally:
         sending.stop()
         # Whatever the SMTP thread finished is recorded, so it is not sent again.
+        worker.on_sent = None
         with contextlib.suppress(Exception):
-            for done, error in sending.results():
-                _record(done, error, pending, stats, None)
-        _flush(campaign, sender, pending, lease)
+            worker.collect()
+        worker.flush()
         release(campaign_id, token)
         messenger.close()
     return stats
@@ -485,8 +558,9 @@ class _SendThread:
             job, sender, recipient, raw = item
             try:
                 self.signed.put((job, sender, recipient, self.sign(raw), None))
-            except BaseException as error:  # a bug: passed on, in order, to the worker
-                self.signed.put((job, sender, recipient, None, error))
+            except Exception as error:  # noqa: BLE001 - fails this message only
+                failure = _unexpected(job.pk, error, FailureReason.SIGN)
+                self.signed.put((job, sender, recipient, None, failure))
 
     def _send(self) -> None:
         while True:
@@ -501,7 +575,13 @@ class _SendThread:
                 self.messenger.send(sender, recipient, raw)
             except DeliveryError as failure:
                 self.outbox.put((job, failure))
-            except BaseException as failure:  # a bug: hand it to the worker thread
+            except Exception as error:  # noqa: BLE001 - fails this message only
+                # The connection may be half-way through a command: start afresh,
+                # and try this message again later (it may have been a passing
+                # fault); it fails for good after MAX_ATTEMPTS.
+                with contextlib.suppress(Exception):
+                    self.messenger.close()
+                failure = _unexpected(job.pk, error, FailureReason.SEND, temporary=True)
                 self.outbox.put((job, failure))
             else:
                 self.outbox.put((job, None))
@@ -510,18 +590,27 @@ class _SendThread:
         self.inbox.put((job, sender, recipient, raw))
         self.outstanding += 1
 
-    def results(self, *, wait_all: bool = False):
-        """Collected results; waits for all with ``wait_all``, else only to make room."""
+    def results(self, *, wait_all: bool = False, on_stall: Callable[[], None] | None = None):
+        """Collected results; waits for all with ``wait_all``, else only to make room.
+
+        ``on_stall`` is called once when a result keeps the worker waiting
+        longer than ``STALL_SECONDS`` (a slow or hanging server): the worker
+        records what was accepted so far, so a crash during the wait can only
+        repeat the messages still in flight.
+        """
         while self.outstanding:
+            block = wait_all or self.outstanding >= self.limit
             try:
-                item = self.outbox.get(block=wait_all or self.outstanding >= self.limit)
+                item = self.outbox.get(block=block, timeout=STALL_SECONDS if block else None)
             except queue.Empty:
-                return
+                if not block:
+                    return
+                if on_stall is not None:
+                    on_stall()
+                    on_stall = None
+                item = self.outbox.get()
             self.outstanding -= 1
-            job, error = item
-            if error is not None and not isinstance(error, DeliveryError):
-                raise error
-            yield job, error
+            yield item
 
     def stop(self) -> None:
         self.inbox.put(None)
@@ -529,37 +618,44 @@ class _SendThread:
             thread.join(timeout=60)
 
 
-def _record(job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
-    pk, contact_id, language, attempts, reason, seq, message_id, subject = job
+def _unexpected(
+    pk: int, error: Exception, reason: FailureReason, *, temporary: bool = False
+) -> DeliveryError:
+    """An error that is not the server's answer (a bug, a bad address, a broken key),
+    as the failure of this one message: the campaign goes on.
+
+    Logged with the delivery's id and the error's type only: the message of an
+    encoding error quotes the address.
+    """
+    logger.warning("delivery %s: %s (%s)", pk, reason.value, type(error).__name__)
+    return DeliveryError(
+        f"{reason.value}: {type(error).__name__}", temporary=temporary, reason=reason
+    )
+
+
+def _record(job: _Job, error, pending: _Pending, stats: WorkerStats, on_sent) -> None:
     if error is not None:
-        if error.temporary and attempts < MAX_ATTEMPTS:
-            pending.retry.append((pk, attempts, error.reply))
+        if error.temporary and job.attempts < MAX_ATTEMPTS:
+            pending.retry.append((job.pk, job.attempts, error.reply))
             stats.retried += 1
         else:
-            pending.failed.append((pk, error.reply))
+            pending.failed.append(_Failed(job.pk, error.reply, error.reason))
             stats.failed += 1
             if error.code in HARD_BOUNCE_CODES:
-                pending.bounced.append(contact_id)
+                pending.bounced.append(job.contact_id)
         return
-    basis = ALLOWING_REASONS[Reason(reason)].value
-    consent_seq = seq if Reason(reason) != Reason.OK_CUSTOMER else None
+    reason = Reason(job.reason)
     pending.sent.append(
-        (
-            pk,
-            timezone.now(),
-            message_id,
-            basis,
-            reason,
-            consent_seq,
-            attempts,
-            contact_id,
-            language,
-            subject,
+        _Sent(
+            job=job,
+            sent_at=timezone.now(),
+            basis=ALLOWING_REASONS[reason].value,
+            consent_seq=job.consent_seq if reason != Reason.OK_CUSTOMER else None,
         )
     )
     stats.sent += 1
     if on_sent is not None:
-        on_sent(pk)
+        on_sent(job.pk)
 
 
 def _status_and_consent_marker(campaign_id: int) -> tuple[str | None, tuple]:
@@ -582,7 +678,40 @@ def _status_and_consent_marker(campaign_id: int) -> tuple[str | None, tuple]:
     return status, (head, suppressed)
 
 
-def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_every, on_sent):
+@dataclass
+class _Worker:
+    """What one worker holds while it sends a campaign."""
+
+    campaign: Campaign
+    sender: CampaignSender
+    sending: _SendThread
+    lease: _Lease
+    stats: WorkerStats
+    commit_every: int
+    on_sent: Callable[[int], None] | None
+    pending: _Pending = field(default_factory=_Pending)
+
+    def collect(self, *, wait_all: bool = False, on_stall=None) -> None:
+        """Take the SMTP thread's results into ``pending``."""
+        for job, error in self.sending.results(wait_all=wait_all, on_stall=on_stall):
+            _record(job, error, self.pending, self.stats, self.on_sent)
+
+    def flush(self) -> None:
+        _flush(self.campaign, self.sender, self.pending, self.lease)
+
+    def skip(self, pk: int, reason: str) -> None:
+        self.pending.skipped.append((pk, reason))
+        self.stats.skipped += 1
+
+    def fail_before_sending(self, pk: int, error: Exception, reason: FailureReason) -> None:
+        failure = _unexpected(pk, error, reason)
+        self.pending.failed.append(_Failed(pk, failure.reply, failure.reason))
+        self.stats.failed += 1
+
+
+def _send_batch(worker: _Worker, ids: list[int]) -> bool:
+    """Send one claimed batch; False when the campaign stopped being sent meanwhile."""
+    campaign, sender = worker.campaign, worker.sender
     rows = list(
         Delivery.objects.filter(pk__in=ids).values_list("pk", "contact_id", "language", "attempts")
     )
@@ -591,32 +720,43 @@ def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_ev
         "pk", "email", "first_name", "last_name", "organisation_name", "ledger_key"
     ).in_bulk(contact_ids)
     verdicts = sender.decisions(contact_ids)
+    measured = tracking.consenting(contact_ids)
     marker = _status_and_consent_marker(campaign.pk)[1]
     rows.sort()
     for index, (pk, contact_id, language, attempts) in enumerate(rows):
         contact = contacts.get(contact_id)
         # Erased between the two queries: gone from the verdicts too.
         if contact is None or contact_id not in verdicts:
-            pending.skipped.append((pk, "erased"))
-            stats.skipped += 1
+            worker.skip(pk, "erased")
             continue
         reason, seq = verdicts[contact_id]
         if Reason(reason) not in ALLOWING_REASONS:
-            pending.skipped.append((pk, reason))
-            stats.skipped += 1
+            worker.skip(pk, reason)
             continue
-        raw, message_id, subject = sender.render_unsigned(contact, language)
-        job = (pk, contact_id, language, attempts + 1, reason, seq, message_id, subject)
-        sending.submit(job, campaign.from_address, contact.email, raw)
-        for done, error in sending.results():
-            _record(done, error, pending, stats, on_sent)
-        if len(pending) >= commit_every:
-            _flush(campaign, sender, pending, lease)
+        try:
+            envelope_address(contact.email)
+        except UnicodeError as error:
+            worker.fail_before_sending(pk, error, FailureReason.BAD_ADDRESS)
+            continue
+        tracked = contact_id in measured
+        try:
+            raw, message_id, subject = sender.render_unsigned(
+                contact, language, tracked_delivery=pk if tracked else None
+            )
+        except Exception as error:  # noqa: BLE001 - one recipient never stops the others
+            worker.fail_before_sending(pk, error, FailureReason.RENDER)
+            continue
+        job = _Job(
+            pk, contact_id, language, attempts + 1, reason, seq, message_id, subject, tracked
+        )
+        worker.sending.submit(job, envelope_sender(campaign, pk), contact.email, raw)
+        worker.collect(on_stall=worker.flush)
+        if len(worker.pending) >= worker.commit_every:
+            worker.flush()
             status, now = _status_and_consent_marker(campaign.pk)
             if status != CampaignStatus.SENDING:
-                for done, error in sending.results(wait_all=True):
-                    _record(done, error, pending, stats, on_sent)
-                _flush(campaign, sender, pending, lease)
+                worker.collect(wait_all=True)
+                worker.flush()
                 return False
             if now != marker:
                 # Someone unsubscribed, objected or was erased: ask the engine
@@ -624,7 +764,7 @@ def _send_batch(campaign, sender, sending, ids, lease, pending, stats, commit_ev
                 marker = now
                 rest = [row[1] for row in rows[index + 1 :] if row[1] is not None]
                 verdicts = sender.decisions(rest)
-    for done, error in sending.results(wait_all=True):
-        _record(done, error, pending, stats, on_sent)
-    _flush(campaign, sender, pending, lease)
+                measured = tracking.consenting(rest)
+    worker.collect(wait_all=True, on_stall=worker.flush)
+    worker.flush()
     return True

@@ -198,6 +198,21 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def needs_smtputf8(address: str) -> bool:
+    """A non-ASCII local part (``ëve@…``) can only travel with SMTPUTF8 (RFC 6531):
+    unlike a domain it has no ASCII form."""
+    return not address.rpartition("@")[0].isascii()
+
+
+def envelope_address(address: str) -> str:
+    """The address as it goes into SMTP and the To header: domain in IDNA form.
+
+    Raises UnicodeError (idna.IDNAError) for a domain that has no IDNA form.
+    """
+    # IDNA only when needed: the idna package costs a quarter of rendering.
+    return address if address.isascii() else ascii_email(address)
+
+
 def _header(value: str) -> str:
     if value.isascii():
         return value
@@ -216,7 +231,13 @@ def build_message(
     list_unsubscribe: str | None,
     list_id: str | None = None,
 ) -> tuple[bytes, str]:
-    """A MIME message with CRLF line endings, exactly one recipient; and its Message-ID."""
+    """A MIME message with CRLF line endings, exactly one recipient; and its Message-ID.
+
+    Every header is ASCII, except the To header of an address with a non-ASCII
+    local part: that one is UTF-8 as RFC 6532 says, and the message may only be
+    sent with SMTPUTF8 (``needs_smtputf8``). Raises UnicodeError for an
+    address whose domain has no IDNA form.
+    """
     message_id = f"<{uuid.uuid4().hex}@{domain}>"
     boundary = "=_ak_" + uuid.uuid4().hex
     sender = formataddr((header_safe(from_name, 100), from_address))
@@ -224,8 +245,7 @@ def build_message(
         sender = formataddr((str(Header(header_safe(from_name, 100), "utf-8")), from_address))
     lines = [
         f"From: {sender}",
-        # IDNA only when needed: the idna package costs a quarter of rendering.
-        f"To: <{to if to.isascii() else ascii_email(to)}>",
+        f"To: <{envelope_address(to)}>",
         f"Subject: {_header(subject)}",
         f"Date: {formatdate(time.time(), localtime=False)}",
         f"Message-ID: {message_id}",
@@ -241,7 +261,7 @@ def build_message(
         b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + _qp(text)
     )
     if html is None:
-        head = "\r\n".join(lines).encode("ascii")
+        head = _encode_head(lines)
         return head + b"\r\n" + text_part + b"\r\n", message_id
     lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
     mark = f"--{boundary}".encode("ascii")
@@ -253,8 +273,14 @@ def build_message(
             mark + b"--\r\n",
         ]
     )
-    head = "\r\n".join(lines).encode("ascii")
+    head = _encode_head(lines)
     return head + b"\r\n\r\n" + body, message_id
+
+
+def _encode_head(lines: list[str]) -> bytes:
+    # Only the To header can hold non-ASCII (see build_message); UTF-8 is
+    # what RFC 6532 prescribes for it and the same bytes as ASCII otherwise.
+    return "\r\n".join(lines).encode("utf-8")
 
 
 def unsubscribe_token(contact_like, campaign) -> str:

@@ -42,6 +42,10 @@ def _enqueue_workers(campaign: Campaign, run_after=None) -> None:
             # backends can. `akkoord send_campaign` also starts a due campaign.
             return
         task = task.using(run_after=run_after)
+    if run_after is None:
+        # The lease starts now: if no worker picks the task up within it, the
+        # campaign shows as stalled and the watchdog queues it again.
+        Campaign.objects.filter(pk=campaign.pk).update(sending_beat_at=timezone.now())
     for _index in range(worker_count() if run_after is None else 1):
         transaction.on_commit(lambda task=task: task.enqueue(campaign.pk))
 

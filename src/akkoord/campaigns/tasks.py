@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
@@ -32,14 +33,21 @@ def send_campaign_task(campaign_id: int) -> str:
         _enqueue_workers(campaign)
     if campaign.status != CampaignStatus.SENDING:
         return campaign.status
-    stats = run_worker(campaign_id, SmtpMessenger(), max_idle_seconds=30)
+    stats = run_worker(
+        campaign_id,
+        SmtpMessenger(),
+        max_idle_seconds=30,
+        lease_seconds=settings.AKKOORD_SENDING_LEASE_SECONDS,
+    )
     if (
         stats.stopped_because == "waiting for retries"
         and send_campaign_task.get_backend().supports_defer
     ):
-        send_campaign_task.using(run_after=timezone.now() + timedelta(minutes=1)).enqueue(
-            campaign_id
-        )
+        run_after = timezone.now() + timedelta(minutes=1)
+        # Waiting on purpose: the lease runs from when the next task is due,
+        # so the watchdog and /healthz do not take the wait for a dead worker.
+        Campaign.objects.filter(pk=campaign_id).update(sending_beat_at=run_after)
+        send_campaign_task.using(run_after=run_after).enqueue(campaign_id)
     return stats.stopped_because
 
 

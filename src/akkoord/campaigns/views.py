@@ -19,7 +19,12 @@ from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
 from akkoord.campaigns import services
-from akkoord.campaigns.audience import CampaignNotReady, check_ready, preview
+from akkoord.campaigns.audience import (
+    CampaignNotReady,
+    check_ready,
+    excluded_contacts,
+    preview,
+)
 from akkoord.campaigns.dkimsign import generate_private_key
 from akkoord.campaigns.dnscheck import check_domain
 from akkoord.campaigns.forms import (
@@ -33,12 +38,16 @@ from akkoord.campaigns.models import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    FailureReason,
     MailTemplate,
     SendingDomain,
 )
 from akkoord.campaigns.rendering import CompiledMail, TemplateError
-from akkoord.consent.explain import BASIS_TEXTS, REASON_TEXTS
+from akkoord.campaigns.steps import ready_for_campaign, setup_steps
+from akkoord.campaigns.template_preview import PreviewError, previews_for, render_preview
+from akkoord.consent.explain import BASIS_TEXTS, REASON_TEXTS, customer_basis_text, explain
 from akkoord.consent.rules import Basis, Reason
+from akkoord.lib.middleware import CONTENT_SECURITY_POLICY
 from akkoord.organisation.models import Organisation
 
 SAMPLE_CONTEXT = {
@@ -64,17 +73,28 @@ def campaign_list(request):
             "campaigns": campaigns[:200],
             "templates": MailTemplate.objects.all()[:200],
             "domains": SendingDomain.objects.all(),
+            **_steps_context(),
         },
     )
 
 
+def _steps_context() -> dict:
+    steps = setup_steps()
+    return {"steps": steps, "ready": ready_for_campaign(steps)}
+
+
 @staff_required(change=True)
 def campaign_new(request):
+    guide = _steps_context()
+    if not guide["ready"]:
+        # A form that cannot be saved helps nobody: say what is missing first.
+        return render(request, "campaigns/form.html", {"title": _("New campaign"), **guide})
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
         campaign.created_by = request.user
         campaign.save()
+        form.save_m2m()
         audit(request.user, AuditAction.CREATE, campaign)
         return redirect("campaigns:detail", campaign.pk)
     return render(request, "campaigns/form.html", {"form": form, "title": _("New campaign")})
@@ -107,9 +127,11 @@ def progress_data(campaign: Campaign) -> dict:
     expected_end = None
     if remaining and rate > 0 and campaign.status == CampaignStatus.SENDING:
         expected_end = timezone.now() + timedelta(seconds=remaining / rate)
+    stalled_since = campaign.stalled_since()
     return {
         "status": campaign.status,
         "status_label": campaign.get_status_display(),
+        "stalled": stalled_message(stalled_since) if stalled_since else "",
         "total": total,
         "sent": sent,
         "skipped": counts.get(DeliveryStatus.SKIPPED, 0),
@@ -120,6 +142,31 @@ def progress_data(campaign: Campaign) -> dict:
         if expected_end
         else "",
     }
+
+
+def stalled_message(since) -> str:
+    return _(
+        "No progress since %(time)s: no worker is sending this campaign. A running worker "
+        "takes it over by itself; if this stays, start or check `akkoord worker`."
+    ) % {"time": timezone.localtime(since).strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def failure_reasons(campaign: Campaign) -> list[tuple[str, int]]:
+    """Failed deliveries counted per reason, in words."""
+    rows = (
+        campaign.deliveries.filter(status=DeliveryStatus.FAILED)
+        .order_by()
+        .values_list("failure_reason")
+        .annotate(n=Count("id"))
+    )
+    return [(failure_text(reason), count) for reason, count in rows]
+
+
+def failure_text(reason: str) -> str:
+    if reason in FailureReason.values:
+        return str(FailureReason(reason).label)
+    # Failed before reasons were stored: the server's reply says why.
+    return _("See the server reply.")
 
 
 @staff_required
@@ -138,7 +185,15 @@ def campaign_detail(request, pk):
         ]
         context["problems"] = check_ready(campaign)
         context["schedule_form"] = ScheduleForm()
+    if campaign.frozen_at is not None:
+        counts = campaign.exclusions.order_by().values_list("reason").annotate(n=Count("id"))
+        context["exclusions"] = [
+            (reason, explain(Reason(reason)), count)
+            for reason, count in sorted(counts, key=lambda item: -item[1])
+        ]
     context["languages"] = campaign.template.languages()
+    if context["progress"]["failed"]:
+        context["failure_reasons"] = failure_reasons(campaign)
     if campaign.is_repermission:
         context["answers"] = dict(
             campaign.deliveries.order_by().values_list("answer").annotate(n=Count("id"))
@@ -161,6 +216,8 @@ def campaign_start(request, pk):
         for error in form.errors.get("send_at", []):
             messages.error(request, error)
         return redirect("campaigns:detail", pk)
+    if request.POST.get("confirmed") != "yes":
+        return _confirm_start(request, campaign, form)
     try:
         outcome = services.start(campaign, request.user, when=form.cleaned_data["send_at"])
     except CampaignNotReady as error:
@@ -171,6 +228,31 @@ def campaign_start(request, pk):
     else:
         messages.success(request, _("Sending has started."))
     return redirect("campaigns:detail", pk)
+
+
+def _confirm_start(request, campaign: Campaign, form: ScheduleForm):
+    """Before anything is sent: say to how many people, on which basis, and when."""
+    problems = check_ready(campaign)
+    if problems or not campaign.can_start:
+        for problem in problems or [_("That is not possible in the campaign's current state.")]:
+            messages.error(request, problem)
+        return redirect("campaigns:detail", campaign.pk)
+    result = preview(campaign)
+    audit(request.user, AuditAction.VIEW, campaign, detail="audience preview")
+    return render(
+        request,
+        "campaigns/confirm_send.html",
+        {
+            "campaign": campaign,
+            "preview": result,
+            "per_basis": [
+                (str(BASIS_TEXTS[Basis(basis)]), count) for basis, count in result.per_basis.items()
+            ],
+            "excluded_total": sum(count for _reason, _text, count in result.excluded),
+            "send_at": form.cleaned_data["send_at"],
+            "send_at_raw": request.POST.get("send_at", ""),
+        },
+    )
 
 
 def _state_change(action, done_message):
@@ -219,6 +301,47 @@ def campaign_recipients(request, pk):
     )
 
 
+@staff_required
+def campaign_excluded(request, pk):
+    """Who the campaign leaves out, by name, with the rule that leaves them out.
+
+    Before sending: as the engine decides now. Once the audience is frozen: as
+    it was decided then (stored with the campaign), whatever happened since.
+    """
+    campaign = get_object_or_404(Campaign, pk=pk)
+    reason = request.GET.get("reason", "")
+    if campaign.frozen_at is not None:
+        rows = campaign.exclusions.select_related("contact").order_by("reason", "id")
+        if reason:
+            rows = rows.filter(reason=reason)
+        counts = dict(campaign.exclusions.order_by().values_list("reason").annotate(n=Count("id")))
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
+        people = [(row.contact, row.reason) for row in page]
+    else:
+        contacts = excluded_contacts(campaign)
+        counts = dict(contacts.order_by().values_list("reason").annotate(n=Count("id")))
+        if reason:
+            contacts = contacts.filter(reason=reason)
+        page = Paginator(contacts.order_by("reason", "id"), 50).get_page(request.GET.get("page"))
+        people = [(contact, contact.reason) for contact in page]
+    audit(request.user, AuditAction.VIEW, campaign, detail=f"excluded, page {page.number}")
+    return render(
+        request,
+        "campaigns/excluded.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "people": [(contact, explain(Reason(why))) for contact, why in people],
+            "reasons": [
+                (why, explain(Reason(why)), count)
+                for why, count in sorted(counts.items(), key=lambda item: -item[1])
+            ],
+            "reason": reason,
+            "frozen": campaign.frozen_at is not None,
+        },
+    )
+
+
 def explain_delivery(delivery: Delivery) -> str:
     """Why did this person get (or not get) this mail? In words."""
     basis = str(BASIS_TEXTS.get(Basis(delivery.basis), delivery.basis))
@@ -227,10 +350,22 @@ def explain_delivery(delivery: Delivery) -> str:
         if reason in {r.value for r in Reason}:
             return _("Not sent: %(why)s") % {"why": REASON_TEXTS[Reason(reason)]}
         return _("Not sent: %(why)s") % {"why": reason}
+    if delivery.status == DeliveryStatus.FAILED:
+        return _("Failed: %(why)s") % {"why": failure_text(delivery.failure_reason)}
     if delivery.basis == Basis.CONSENT and delivery.consent_seq:
         return _("Basis: %(basis)s (consent event #%(seq)s in the ledger)") % {
             "basis": basis,
             "seq": delivery.consent_seq,
+        }
+    if delivery.basis == Basis.CUSTOMER and delivery.customer_purchase is not None:
+        purchase = delivery.customer_purchase
+        return _("Basis: %(basis)s (%(purchase)s)") % {
+            "basis": basis,
+            "purchase": customer_basis_text(
+                purchased_on=purchase.purchased_on,
+                description=purchase.description,
+                category=str(purchase.category),
+            ),
         }
     if delivery.basis == Basis.CUSTOMER and delivery.customer_last_purchase:
         return _("Basis: %(basis)s (last purchase on %(date)s)") % {
@@ -301,16 +436,43 @@ def template_list(request):
 def template_edit(request, pk=None):
     template = get_object_or_404(MailTemplate, pk=pk) if pk else None
     form = MailTemplateForm(request.POST or None, instance=template)
-    if request.method == "POST" and form.is_valid():
+    previewing = "preview" in request.POST
+    if request.method == "POST" and not previewing and form.is_valid():
         saved = form.save()
         audit(request.user, AuditAction.CHANGE if pk else AuditAction.CREATE, saved)
         messages.success(request, _("The template is saved."))
         return redirect("campaigns:templates")
-    return render(
+    response = render(
         request,
         "campaigns/template_form.html",
-        {"form": form, "title": template.name if template else _("New template")},
+        {
+            "form": form,
+            "title": template.name if template else _("New template"),
+            # The Preview button (pages without JavaScript) renders what is typed;
+            # otherwise the preview shows the template as saved.
+            "sections": [
+                {"preview": preview, **form.language_fields(preview.language)}
+                for preview in previews_for(form.data if form.is_bound else form.initial)
+            ],
+        },
     )
+    # The preview frames (srcdoc) inherit this page's policy, and a mail's
+    # styles are inline: allow inline styles here, and nothing else more.
+    response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    )
+    return response
+
+
+@staff_required(change=True)
+@require_POST
+def template_preview(request):
+    """The editor's live preview: one language of the form as typed, for a sample person."""
+    try:
+        preview = render_preview(request.POST, request.POST.get("language", ""))
+    except PreviewError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(preview.as_json())
 
 
 @staff_required

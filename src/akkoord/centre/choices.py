@@ -1,4 +1,5 @@
-"""The person's own choices in the centre: subscribe, unsubscribe, withdraw all, object.
+"""The person's own choices in the centre: subscribe, unsubscribe, withdraw all, object,
+lift their objection.
 
 Each choice is one consent-ledger event (``record_event`` is the only writer),
 effective at once: the derived state that the sending pipeline reads is updated
@@ -79,18 +80,22 @@ def subscribe(contact: Contact, purpose: Purpose, visit: Visit) -> list[ConsentE
     or a "send me a new link" mail) and is valid for a limited time. Following
     it proves control of the mailbox, which is what a double opt-in proves.
     So the grant needs no further confirmation mail. Where the purpose asks for
-    a double opt-in, or the address is on the suppression list (which only a
-    double-opted-in consent may lift, DOMAIN §3), the grant is recorded as
+    a double opt-in, or the address is on the suppression list, or the person's
+    objection is in force or they complained (which only a double-opted-in
+    consent given after it may lift), the grant is recorded as
     needing confirmation and the confirmation by the link is recorded at once,
     so the ledger shows a confirmed consent with its own proof.
     """
     state = current_consent(contact, purpose)
-    if state.status == ConsentStatus.GRANTED:
+    blocked_since = blocking_since(contact)
+    if state.status == ConsentStatus.GRANTED and not (
+        blocked_since is not None and not state.double_opted_in_after(blocked_since)
+    ):
         return []
     language = visit.language if visit.language in ("nl", "en") else contact.language
     version, _url = privacy_statement()
     suppressed = Suppression.objects.filter(email_hash=contact.email_hash).exists()
-    confirm = purpose.double_opt_in or suppressed
+    confirm = purpose.double_opt_in or suppressed or blocked_since is not None
     with transaction.atomic():
         grant = record_event(
             contact,
@@ -118,6 +123,13 @@ def subscribe(contact: Contact, purpose: Purpose, visit: Visit) -> list[ConsentE
             actor=ACTOR,
         )
     return [grant, confirmation]
+
+
+def blocking_since(contact: Contact):
+    """The latest objection in force or complaint: only a double opt-in after it counts."""
+    contact.refresh_from_db(fields=["objected_at", "complained_at"])
+    moments = [m for m in (contact.objected_at, contact.complained_at) if m is not None]
+    return max(moments, default=None)
 
 
 def unsubscribe(contact: Contact, purpose: Purpose, visit: Visit) -> ConsentEvent | None:
@@ -167,6 +179,25 @@ def object_to_marketing(contact: Contact, visit: Visit) -> ConsentEvent:
         contact,
         None,
         EventKind.OBJECTED,
+        channel=Channel.CENTRE,
+        proof=_proof(visit),
+        actor=ACTOR,
+    )
+
+
+def lift_objection(contact: Contact, visit: Visit) -> ConsentEvent | None:
+    """End the person's objection to direct marketing: only they can, and only here.
+
+    Consents still in force count again; the customer relationship (soft
+    opt-in) does not come back.
+    """
+    contact.refresh_from_db(fields=["objected_at"])
+    if contact.objected_at is None:
+        return None
+    return record_event(
+        contact,
+        None,
+        EventKind.OBJECTION_LIFTED,
         channel=Channel.CENTRE,
         proof=_proof(visit),
         actor=ACTOR,

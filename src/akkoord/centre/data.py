@@ -17,70 +17,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from akkoord.consent import words
 from akkoord.consent.explain import BASIS_TEXTS, MAIL_CLASS_TEXTS
 from akkoord.consent.models import Channel, ConsentEvent, ConsentProof, ConsentState, Purpose
-from akkoord.consent.rules import ConsentStatus, EventKind
+from akkoord.consent.rules import ConsentStatus
 from akkoord.contacts.models import ActivityKind, Contact, ContactFieldValue, DataCategory
 from akkoord.organisation.models import Organisation
 
 SCHEMA_VERSION = 1
-
-# Plain-word labels for the keys that proofs carry, as every channel writes them
-# (sign-up form, import, API, staff, centre, unsubscribe, re-permission);
-# unknown keys are shown as they are, so nothing in a proof is ever hidden.
-PROOF_LABELS = {
-    "ip": _("IP address"),
-    "user_agent": _("Browser (user agent)"),
-    "text": _("Text shown"),
-    "consent_text": _("Text shown"),
-    "text_shown": _("Text shown"),
-    "text_language": _("Language of the text"),
-    "language": _("Language"),
-    "privacy_statement_url": _("Privacy statement"),
-    "privacy_statement_version": _("Privacy statement version"),
-    "form": _("Form"),
-    "form_id": _("Form number"),
-    "form_version": _("Form version"),
-    "page_url": _("Page the form was sent from"),
-    "submitted_at": _("Sent at"),
-    "channel": _("Way in"),
-    "file": _("Import file"),
-    "file_name": _("Import file"),
-    "format": _("File format"),
-    "row": _("Row in the import file"),
-    "optin_time": _("Signed up at (according to the import file)"),
-    "optin_ip": _("IP address at sign-up (according to the import file)"),
-    "confirm_time": _("Confirmed at (according to the import file)"),
-    "confirm_ip": _("IP address at confirmation (according to the import file)"),
-    "staff_user": _("Entered by staff user"),
-    "api_client": _("API client"),
-    "api_key": _("API client"),
-    "confirmed_ip": _("IP address at confirmation"),
-    "confirmed_user_agent": _("Browser at confirmation"),
-    "confirmed_at": _("Confirmed at"),
-    "campaign": _("Mailing number"),
-    "clicked_at": _("Clicked at"),
-    "deadline": _("Deadline for an answer"),
-    "message_id": _("Message ID of the mail"),
-    "mail_subject": _("Mail"),
-    "mail_text": _("Text of the mail"),
-    "how": _("How"),
-    "answer": _("Answer"),
-    "note": _("Note"),
-    "reason": _("Reason"),
-}
-
-# The values of "how" that Akkoord itself writes, in words.
-HOW_TEXTS = {
-    "phone": _("by phone"),
-    "in person": _("in person"),
-    "personal customer-centre link sent to the person's own address": _(
-        "with the personal customer-centre link sent to your own address"
-    ),
-    "withdraw all consent": _("by withdrawing all consent at once"),
-    "one-click": _("with one click in your mail program (List-Unsubscribe)"),
-    "page": _("on the unsubscribe page"),
-}
 
 STATUS_LABELS = {
     ConsentStatus.NONE: _("Not subscribed"),
@@ -88,14 +32,6 @@ STATUS_LABELS = {
     ConsentStatus.GRANTED: _("Subscribed"),
     ConsentStatus.UNPROVEN: _("Recorded earlier, without proof"),
     ConsentStatus.WITHDRAWN: _("Unsubscribed"),
-}
-
-EVENT_LABELS = {
-    EventKind.GRANTED: _("Consent given"),
-    EventKind.CONFIRMED: _("Consent confirmed (double opt-in)"),
-    EventKind.WITHDRAWN: _("Consent withdrawn"),
-    EventKind.OBJECTED: _("Objection to all direct marketing"),
-    EventKind.UNPROVEN: _("Consent recorded without proof"),
 }
 
 
@@ -120,11 +56,15 @@ def _proof_items(data: dict | None) -> dict[str, str]:
 
 
 def consent_history(contact: Contact) -> tuple[list[dict], list[dict]]:
-    """Per purpose: current state and every ledger event with its proof; and objections."""
+    """Per purpose: current state and every ledger event with its proof; and objections.
+
+    Events are listed in the order they happened (ties by ledger order): that is
+    also the order in which they count.
+    """
     events = list(
         ConsentEvent.objects.filter(subject_key=contact.ledger_key)
         .select_related("purpose")
-        .order_by("seq")
+        .order_by("occurred_at", "seq")
     )
     proofs = {
         p.event_id: p.data for p in ConsentProof.objects.filter(subject_key=contact.ledger_key)
@@ -224,7 +164,7 @@ def _activities(contact: Contact) -> list[dict]:
                 "kind": activity.kind,
                 "kind_label": _label(ActivityKind, activity.kind),
                 "summary": activity.summary,
-                "description": _describe(activity, data),
+                "description": words.describe(activity),
                 "changes": [
                     {"field": key, "old": _text(old), "new": _text(new)}
                     for key, (old, new) in (changes or {}).items()
@@ -232,22 +172,6 @@ def _activities(contact: Contact) -> list[dict]:
             }
         )
     return items
-
-
-def _describe(activity, data: dict) -> str:
-    """The activity in plain words, in the current language."""
-    if activity.kind == ActivityKind.CONSENT:
-        label = EVENT_LABELS.get(data.get("event"), data.get("event", ""))
-        purpose = Purpose.objects.filter(key=data.get("purpose") or "").first()
-        language = (translation.get_language() or "nl")[:2]
-        return f"{label}: {purpose.name(language)}" if purpose else str(label)
-    if activity.kind == ActivityKind.CREATED:
-        return str(_label(_source_kinds(), data.get("source", "")))
-    if activity.kind == ActivityKind.EXPORT:
-        return str(_("Downloaded your data (%(format)s)") % {"format": data.get("format", "")})
-    if activity.kind == ActivityKind.CHANGED:
-        return str(_("Data corrected"))
-    return activity.summary
 
 
 def person_data(contact: Contact) -> dict:

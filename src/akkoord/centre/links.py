@@ -2,7 +2,7 @@
 
 A link carries a signed token of kind ``tokens.CENTRE`` that names the person by
 their pseudonymous ledger key, never by address. It is valid for the number of
-days the organisation chose (21 by default, DOMAIN §4).
+days the organisation chose (21 by default).
 """
 
 from __future__ import annotations

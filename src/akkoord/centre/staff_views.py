@@ -15,6 +15,7 @@ from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
 from akkoord.centre import requests
+from akkoord.centre.handled import KIND_LABELS, handled_requests
 from akkoord.centre.models import CentreSettings, ErasureRequest, RequestStatus
 
 
@@ -41,12 +42,17 @@ def request_list(request):
         status__in=[RequestStatus.DONE, RequestStatus.DECLINED]
     ).order_by("-handled_at", "-id")[:50]
     audit(request.user, AuditAction.VIEW, object_type="erasurerequest", detail="list")
+    carried_out, carried_out_counts = handled_requests()
     return render(
         request,
         "centre/requests.html",
         {
             "open_requests": open_requests,
             "handled": handled,
+            "carried_out": carried_out,
+            "carried_out_counts": [
+                (label, carried_out_counts[kind]) for kind, label in KIND_LABELS.items()
+            ],
             "settings": CentreSettings.current(),
             "today": timezone.localdate(),
         },

@@ -28,6 +28,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from akkoord.centre import choices, data, requests
 from akkoord.centre.links import contact_for_centre_token, link_age
 from akkoord.centre.tasks import send_centre_link
+from akkoord.consent import words
+from akkoord.consent.ledger import current_consent
 from akkoord.consent.models import Purpose
 from akkoord.contacts.emails import email_hash, normalise_email
 from akkoord.contacts.models import Activity, ActivityKind, ContactField
@@ -47,6 +49,10 @@ DONE_MESSAGES = {
     "withdrawn": gettext_lazy("All your consents are withdrawn. This takes effect immediately."),
     "objected": gettext_lazy(
         "You objected to all direct marketing. This takes effect immediately."
+    ),
+    "objection_lifted": gettext_lazy(
+        "Your objection to direct marketing is lifted. Subscriptions you still have count "
+        "again; offers based only on your purchases will not return."
     ),
     "corrected": gettext_lazy("Your changes are saved."),
     "nothing": gettext_lazy("Nothing changed."),
@@ -191,9 +197,15 @@ def home(request, token, contact):
     states = {c["purpose"]["key"]: c for c in person["consents"]}
     purposes = choices.choosable_purposes(contact)
     language = (translation.get_language() or "nl")[:2]
+    blocked_since = choices.blocking_since(contact)
     choice_rows = []
     for purpose in purposes:
         entry = states.get(purpose.key, {"status": "none"})
+        # Under an objection or after a complaint, only a consent given anew counts.
+        counts = entry["status"] == "granted" and (
+            blocked_since is None
+            or current_consent(contact, purpose).double_opted_in_after(blocked_since)
+        )
         choice_rows.append(
             {
                 "purpose": purpose,
@@ -201,7 +213,7 @@ def home(request, token, contact):
                 "text": purpose.consent_text(language),
                 "status": entry["status"],
                 "status_label": data.STATUS_LABELS.get(entry["status"], entry["status"]),
-                "can_subscribe": entry["status"] != "granted",
+                "can_subscribe": not counts,
                 "can_unsubscribe": entry["status"] in ("granted", "pending", "unproven")
                 or (entry["status"] == "none" and contact.is_customer),
             }
@@ -212,6 +224,9 @@ def home(request, token, contact):
             _label_event(event)
     for event in person["objections"]:
         _label_event(event)
+    for item in person["activities"]:
+        for change in item["changes"]:
+            change["label"] = words.field_names([change["field"]])
     done = request.GET.get("done", "")
     return _page(
         request,
@@ -230,14 +245,8 @@ def home(request, token, contact):
 
 
 def _label_event(event: dict) -> None:
-    event["label"] = data.EVENT_LABELS.get(event["kind"], event["kind"])
-    event["proof_items"] = [
-        (
-            data.PROOF_LABELS.get(key, key),
-            data.HOW_TEXTS.get(value, value) if key == "how" else value,
-        )
-        for key, value in event["proof"].items()
-    ]
+    event["label"] = words.event_label(event["kind"])
+    event["proof_items"] = words.proof_items(event["proof"], to_person=True)
 
 
 @require_POST
@@ -266,6 +275,8 @@ def choose(request, token, contact):
     elif action == "object":
         choices.object_to_marketing(contact, visit)
         done = "objected"
+    elif action == "lift_objection":
+        done = "objection_lifted" if choices.lift_objection(contact, visit) else "nothing"
     else:
         return _page(
             request,
@@ -280,6 +291,7 @@ def choose(request, token, contact):
 
 
 def _editable_fields(contact) -> list[dict]:
+    """The data held about the person that they may correct (or clear)."""
     language = (translation.get_language() or "nl")[:2]
     current = field_values(contact)
     rows = [
@@ -303,7 +315,10 @@ def _editable_fields(contact) -> list[dict]:
                 "kind": field.kind,
             }
         )
-    return rows
+    # Correcting is about the data held: a field with no value for this person
+    # is not offered, so the page never invites them to hand over data the
+    # organisation did not ask them for (data minimisation).
+    return [row for row in rows if row["value"]]
 
 
 @require_http_methods(["GET", "POST"])

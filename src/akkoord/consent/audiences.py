@@ -33,12 +33,13 @@ from akkoord.consent.rules import (
     ConsentStatus,
     ContactFacts,
     MailClass,
+    PurchaseFact,
     PurposeConsent,
     Reason,
     audience_allows,
     customer_cutoff,
 )
-from akkoord.contacts.models import Contact
+from akkoord.contacts.models import Contact, ProductCategory, Purchase
 
 # Stands in for "never" so that comparisons never meet NULL (whose three-valued
 # logic would silently differ from Python's).
@@ -64,6 +65,17 @@ def _annotated(purpose: Purpose, contacts: QuerySet | None = None) -> QuerySet:
             output_field=DateTimeField(),
         ),
         c_objected=Coalesce(F("objected_at"), Value(_NEVER), output_field=DateTimeField()),
+        c_complained=Coalesce(F("complained_at"), Value(_NEVER), output_field=DateTimeField()),
+    )
+
+
+def _double_opted_in_after(moment: str) -> Q:
+    """The twin of ``PurposeConsent.double_opted_in_after`` (a missing time is "never")."""
+    return (
+        Q(c_status=ConsentStatus.GRANTED.value)
+        & Q(st__confirmed_at__isnull=False)
+        & Q(c_granted__gt=F(moment))
+        & Q(c_confirmed__gt=F(moment))
     )
 
 
@@ -75,27 +87,44 @@ def _marketing_exclusions() -> list[tuple[Q, Reason]]:
             Reason.SUPPRESSED,
         ),
         (Q(hard_bounced_at__isnull=False), Reason.HARD_BOUNCED),
-        (Q(complained_at__isnull=False), Reason.COMPLAINED),
+        (
+            Q(complained_at__isnull=False) & ~_double_opted_in_after("c_complained"),
+            Reason.COMPLAINED,
+        ),
         (Q(c_status=ConsentStatus.WITHDRAWN.value), Reason.WITHDRAWN),
         (Q(c_status=ConsentStatus.PENDING.value), Reason.PENDING_CONFIRMATION),
         (
-            Q(objected_at__isnull=False) & ~(granted & Q(c_granted__gt=F("c_objected"))),
+            Q(objected_at__isnull=False) & ~_double_opted_in_after("c_objected"),
             Reason.OBJECTED,
         ),
     ]
 
 
-def _customer_problems(cutoff: date) -> list[tuple[Q, Reason]]:
-    return [
+def _carrying_purchases(cutoff: date, category_ids: list[int] | None) -> QuerySet:
+    """The twin of ``rules.carrying_purchase``: a contact's purchases that may
+    carry the soft opt-in, the one it rests on first."""
+    purchases = Purchase.objects.filter(contact=OuterRef("pk"), purchased_on__gte=cutoff)
+    if category_ids is not None:
+        purchases = purchases.filter(category_id__in=category_ids)
+    return purchases.order_by("-purchased_on", "-id")
+
+
+def _customer_problems(cutoff: date, category_ids: list[int] | None) -> list[tuple[Q, Reason]]:
+    problems = [
         (Q(last_purchase_on__isnull=True), Reason.NOT_CUSTOMER),
         (Q(c_suppressed=True), Reason.SUPPRESSED),
-        (Q(objected_at__isnull=False), Reason.OBJECTED),
+        (Q(has_objected=True) | Q(objected_at__isnull=False), Reason.OBJECTED),
+        (Q(complained_at__isnull=False), Reason.COMPLAINED),
         (Q(objection_offered_at_sale=False), Reason.OBJECTION_NOT_OFFERED),
         (Q(last_purchase_on__lt=cutoff), Reason.CUSTOMER_EXPIRED),
     ]
+    if category_ids is not None:
+        similar = Exists(_carrying_purchases(cutoff, category_ids))
+        problems.append((~Q(similar), Reason.BOUGHT_UNRELATED))
+    return problems
 
 
-def _conditions(mail_class, audience, cutoff) -> list[tuple[Q, Reason]]:
+def _conditions(mail_class, audience, cutoff, category_ids=None) -> list[tuple[Q, Reason]]:
     """The ordered (condition, reason) list; the first that holds decides."""
     if mail_class == MailClass.SERVICE:
         return [(Q(hard_bounced_at__isnull=False), Reason.HARD_BOUNCED), (Q(), Reason.OK_SERVICE)]
@@ -111,7 +140,7 @@ def _conditions(mail_class, audience, cutoff) -> list[tuple[Q, Reason]]:
     no_consent = [(unproven, Reason.UNPROVEN_ONLY), (Q(), Reason.NO_CONSENT)]
     if audience == Audience.OPTINS:
         return [*steps, (granted, Reason.OK_CONSENT), *no_consent]
-    problems = _customer_problems(cutoff)
+    problems = _customer_problems(cutoff, category_ids)
     if audience == Audience.CUSTOMERS:
         return [*steps, *problems, (Q(), Reason.OK_CUSTOMER)]
     # Customers + opt-ins: consent first, then the soft opt-in, then why not.
@@ -141,22 +170,52 @@ def with_decisions(
     today: date,
     customer_months: int,
     contacts: QuerySet | None = None,
+    similar_categories: frozenset[str] | None = None,
+    carrying_purchase: bool = False,
 ) -> QuerySet:
-    """Contacts annotated with ``reason`` (a ``Reason`` value) and ``c_grant_seq``."""
+    """Contacts annotated with ``reason`` (a ``Reason`` value) and ``c_grant_seq``.
+
+    ``similar_categories`` (category keys) as in ``rules.decide``. With
+    ``carrying_purchase`` also ``c_purchase_id``: the purchase a customer basis
+    rests on (asked only where it is used: it costs a subquery per contact).
+    """
     cutoff = customer_cutoff(today, customer_months)
-    steps = _conditions(MailClass(mail_class), audience and Audience(audience), cutoff)
+    category_ids = _category_ids(similar_categories)
+    steps = _conditions(
+        MailClass(mail_class), audience and Audience(audience), cutoff, category_ids
+    )
     # An empty Q() means "otherwise"; When() needs a real condition.
     whens = [
         When(condition or Q(pk__isnull=False), then=Value(reason.value))
         for condition, reason in steps
     ]
-    return _annotated(purpose, contacts).annotate(
+    decided = _annotated(purpose, contacts).annotate(
         reason=Case(*whens, default=Value("unreachable"), output_field=CharField())
     )
+    if carrying_purchase:
+        first = _carrying_purchases(cutoff, category_ids).values("id")[:1]
+        decided = decided.annotate(c_purchase_id=Subquery(first))
+    return decided
 
 
-def lawful_recipients(purpose, mail_class, audience, *, today, customer_months, contacts=None):
-    """Only the contacts the engine allows, each with its ``reason`` (hence basis)."""
+def _category_ids(keys: frozenset[str] | None) -> list[int] | None:
+    if keys is None:
+        return None
+    return list(ProductCategory.objects.filter(key__in=keys).values_list("id", flat=True))
+
+
+def lawful_recipients(
+    purpose,
+    mail_class,
+    audience,
+    *,
+    today,
+    customer_months,
+    contacts=None,
+    similar_categories=None,
+):
+    """Only the contacts the engine allows, each with its ``reason`` (hence basis)
+    and ``c_purchase_id`` (the purchase a customer basis rests on)."""
     allowing = [reason.value for reason in ALLOWING_REASONS]
     return with_decisions(
         purpose,
@@ -165,6 +224,8 @@ def lawful_recipients(purpose, mail_class, audience, *, today, customer_months, 
         today=today,
         customer_months=customer_months,
         contacts=contacts,
+        similar_categories=similar_categories,
+        carrying_purchase=True,
     ).filter(reason__in=allowing)
 
 
@@ -180,6 +241,7 @@ def facts_for(contact: Contact, purpose: Purpose) -> ContactFacts:
             state.confirmed_at,
             state.changed_at,
             state.last_seq,
+            state.last_at,
         )
     suppression = Suppression.objects.filter(email_hash=contact.email_hash).first()
     return ContactFacts(
@@ -187,7 +249,14 @@ def facts_for(contact: Contact, purpose: Purpose) -> ContactFacts:
         last_purchase_on=contact.last_purchase_on,
         objection_offered_at_sale=contact.objection_offered_at_sale,
         objected_at=contact.objected_at,
+        has_objected=contact.has_objected,
         suppressed_at=suppression.created_at if suppression else None,
         hard_bounced=contact.hard_bounced_at is not None,
-        complained=contact.complained_at is not None,
+        complained_at=contact.complained_at,
+        purchases=tuple(
+            PurchaseFact(pk, purchased_on, key)
+            for pk, purchased_on, key in contact.purchases.order_by(
+                "purchased_on", "id"
+            ).values_list("pk", "purchased_on", "category__key")
+        ),
     )

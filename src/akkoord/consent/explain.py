@@ -23,13 +23,20 @@ REASON_TEXTS = {
         "Only a new, double-opted-in consent can bring it back."
     ),
     Reason.HARD_BOUNCED: _("Not allowed: mail to this address bounced permanently."),
-    Reason.COMPLAINED: _("Not allowed: the person marked an earlier mail as spam."),
+    Reason.COMPLAINED: _(
+        "Not allowed: the person marked an earlier mail as spam, which withdrew every purpose. "
+        "Only a consent given and confirmed by double opt-in after the complaint allows mail "
+        "for that purpose again; the customer relationship never does."
+    ),
     Reason.WITHDRAWN: _("Not allowed: the person unsubscribed from this purpose."),
     Reason.PENDING_CONFIRMATION: _(
         "Not allowed: the person has not yet confirmed the subscription (double opt-in)."
     ),
     Reason.OBJECTED: _(
-        "Not allowed: the person objected to all direct marketing (GDPR art. 21). This is absolute."
+        "Not allowed: the person objected to direct marketing (GDPR art. 21). Only the person "
+        "can end this: by lifting the objection in the customer centre, or by a consent given "
+        "and confirmed by double opt-in after the objection (for that purpose only). The "
+        "customer relationship never counts again after an objection."
     ),
     Reason.UNPROVEN_ONLY: _(
         "Not allowed: consent is recorded but cannot be proven. Ask again with a "
@@ -48,6 +55,11 @@ REASON_TEXTS = {
     Reason.CUSTOMER_EXPIRED: _(
         "Not allowed: the last purchase is longer ago than the period in which a customer "
         "still counts as a customer (organisation setting)."
+    ),
+    Reason.BOUGHT_UNRELATED: _(
+        "Not allowed: bought only unrelated products. The person is a customer, but made no "
+        "purchase in a category similar to this campaign's within the period in which a "
+        "customer still counts as a customer, so the soft opt-in does not cover this offer."
     ),
     Reason.NOT_UNPROVEN: _(
         "Not allowed: a re-permission mail is only for people whose consent is recorded but "
@@ -72,3 +84,12 @@ MAIL_CLASS_TEXTS = {
 
 def explain(reason: Reason) -> str:
     return str(REASON_TEXTS[Reason(reason)])
+
+
+def customer_basis_text(*, purchased_on, description: str, category: str) -> str:
+    """Which purchase carried a customer basis, in words (for "why did this person get this mail")."""
+    return _("the purchase of %(description)s (%(category)s) on %(date)s") % {
+        "description": description,
+        "category": category,
+        "date": purchased_on.isoformat(),
+    }

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from akkoord.consent.rules import ConsentStatus, EventKind
@@ -41,10 +42,12 @@ class Purpose(models.Model):
         verbose_name = _("purpose")
 
     def __str__(self) -> str:
-        return self.name_en
+        # In the language of the page being rendered: form choices and lists
+        # show the purpose by str(), and showed the English name in Dutch pages.
+        return self.name(get_language() or "en")
 
     def name(self, language: str) -> str:
-        return self.name_nl if language == "nl" else self.name_en
+        return self.name_nl if language.startswith("nl") else self.name_en
 
     def consent_text(self, language: str) -> str:
         return self.consent_text_nl if language == "nl" else self.consent_text_en
@@ -69,7 +72,7 @@ class LedgerHead(models.Model):
 
 
 class ConsentEvent(models.Model):
-    """One append-only entry of the consent ledger (DOMAIN §2).
+    """One append-only entry of the consent ledger: the record of every consent, withdrawal and objection with its proof.
 
     The database refuses UPDATE and DELETE of these rows (triggers, see the
     migrations). The row holds no personal data: the person is named by the
@@ -117,6 +120,17 @@ class Erasure(models.Model):
     erased_at = models.DateTimeField(default=timezone.now)
 
 
+class ProofErasure(models.Model):
+    """One event whose proof was erased on its own (e.g. an expired, unconfirmed grant).
+
+    Lets `ledger verify` tell this erasure from tampering when the person remains.
+    """
+
+    event_seq = models.BigIntegerField(unique=True)
+    reason = models.CharField(max_length=30)
+    erased_at = models.DateTimeField(default=timezone.now)
+
+
 class Suppression(models.Model):
     """A keyed hash of an address that must never be brought back into marketing."""
 
@@ -139,6 +153,8 @@ class ConsentState(models.Model):
     granted_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.BigIntegerField()
+    # When the last event of the fold happened (events count in time order).
+    last_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

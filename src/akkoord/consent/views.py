@@ -8,8 +8,6 @@ person. Every write goes through ``consent.ledger.record_event``.
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
+from akkoord.consent import words
 from akkoord.consent.audiences import facts_for
 from akkoord.consent.explain import BASIS_TEXTS, MAIL_CLASS_TEXTS, explain
 from akkoord.consent.forms import GrantForm, ObjectionForm, WithdrawForm
@@ -43,6 +42,9 @@ EVENT_TEXTS = {
     EventKind.WITHDRAWN: gettext_lazy("consent withdrawn"),
     EventKind.OBJECTED: gettext_lazy("objected to all direct marketing"),
     EventKind.UNPROVEN: gettext_lazy("recorded as consent without proof"),
+    EventKind.OBJECTION_LIFTED: gettext_lazy("objection lifted by the person"),
+    EventKind.COMPLAINED: gettext_lazy("spam complaint (withdraws every purpose)"),
+    EventKind.EXPIRED: gettext_lazy("unconfirmed consent expired (counts as never given)"),
 }
 
 AUDIENCE_TEXTS = {
@@ -50,58 +52,6 @@ AUDIENCE_TEXTS = {
     Audience.CUSTOMERS_AND_OPTINS: gettext_lazy("customers + opt-ins"),
     Audience.OPTINS: gettext_lazy("opt-ins only"),
 }
-
-# Proof keys as the different channels write them, in words; unknown keys are
-# shown under their own name so that nothing in a proof is ever hidden.
-PROOF_LABELS = {
-    "staff_user": gettext_lazy("Staff user"),
-    "how": gettext_lazy("How"),
-    "text": gettext_lazy("Exact text shown"),
-    "consent_text": gettext_lazy("Exact text shown"),
-    "text_language": gettext_lazy("Language of the text"),
-    "language": gettext_lazy("Language"),
-    "ip": gettext_lazy("IP address"),
-    "ip_address": gettext_lazy("IP address"),
-    "user_agent": gettext_lazy("Browser (user agent)"),
-    "form": gettext_lazy("Form"),
-    "form_id": gettext_lazy("Form"),
-    "form_key": gettext_lazy("Form"),
-    "form_version": gettext_lazy("Form version"),
-    "page": gettext_lazy("Page"),
-    "url": gettext_lazy("Page"),
-    "privacy_statement_version": gettext_lazy("Privacy statement version"),
-    "privacy_statement_url": gettext_lazy("Privacy statement"),
-    "confirmed_at": gettext_lazy("Confirmation time"),
-    "confirmation_at": gettext_lazy("Confirmation time"),
-    "confirmed_ip": gettext_lazy("IP address at confirmation"),
-    "confirmation_ip": gettext_lazy("IP address at confirmation"),
-    "file": gettext_lazy("Import file"),
-    "file_name": gettext_lazy("Import file"),
-    "filename": gettext_lazy("Import file"),
-    "file_sha256": gettext_lazy("Import file fingerprint (SHA-256)"),
-    "row": gettext_lazy("Row in the file"),
-    "api_client": gettext_lazy("API client"),
-    "campaign": gettext_lazy("Campaign"),
-    "mail_text": gettext_lazy("Text of the mail"),
-    "answer": gettext_lazy("Answer"),
-    "note": gettext_lazy("Note"),
-    "reason": gettext_lazy("Reason"),
-}
-HOW_TEXTS = {"phone": gettext_lazy("by phone"), "in person": gettext_lazy("in person")}
-_HIDDEN_PROOF_KEYS = {"nonce"}
-
-
-def _proof_items(data: dict) -> list[tuple[str, str]]:
-    items = []
-    for key, value in data.items():
-        if key in _HIDDEN_PROOF_KEYS or value in (None, ""):
-            continue
-        if key == "how":
-            value = HOW_TEXTS.get(value, value)
-        elif not isinstance(value, str):
-            value = json.dumps(value, ensure_ascii=False, default=str)
-        items.append((str(PROOF_LABELS.get(key, key)), str(value)))
-    return items
 
 
 def _event_row(event: ConsentEvent) -> dict:
@@ -112,21 +62,24 @@ def _event_row(event: ConsentEvent) -> dict:
     return {
         "event": event,
         "kind_text": EVENT_TEXTS.get(event.kind, event.kind),
-        "channel_text": Channel(event.channel).label
-        if event.channel in Channel.values
-        else event.channel,
-        "proof_items": _proof_items(proof.data) if proof is not None else [],
+        "channel_text": words.channel_label(event.channel),
+        "channel_ref_text": words.reference(event.channel_ref) if event.channel_ref else "",
+        "proof_items": words.proof_items(proof.data) if proof is not None else [],
         "proof_erased": proof is None,
         "confirmation": None,
     }
 
 
 def consent_overview(contact: Contact) -> dict:
-    """Current state per purpose with the full ledger history and its proof in words."""
+    """Current state per purpose with the full ledger history and its proof in words.
+
+    Events are listed in the order they happened (ties by ledger order), the
+    order in which they count; an event reported late shows where it belongs.
+    """
     events = list(
         ConsentEvent.objects.filter(subject_key=contact.ledger_key)
         .select_related("purpose", "proof")
-        .order_by("seq")
+        .order_by("occurred_at", "seq")
     )
     states = {s.purpose_id: s for s in ConsentState.objects.filter(contact=contact)}
     rows_by_seq = {}
@@ -135,7 +88,7 @@ def consent_overview(contact: Contact) -> dict:
     for event in events:
         row = _event_row(event)
         rows_by_seq[event.seq] = row
-        if event.kind == EventKind.OBJECTED:
+        if event.purpose_id is None:  # objections, their lifting, complaints
             objections.append(row)
             continue
         history.setdefault(event.purpose_id, []).append(row)

@@ -17,6 +17,7 @@ from akkoord.contacts.models import (
     ContactField,
     FieldKind,
     Language,
+    ProductCategory,
     SourceKind,
 )
 from akkoord.contacts.services import CORE_FIELDS
@@ -86,6 +87,16 @@ class PurchaseForm(forms.Form):
     )
     description = forms.CharField(label=_("What was bought"), max_length=200)
     reference = forms.CharField(label=_("Order reference"), max_length=100, required=False)
+    category = forms.ModelChoiceField(
+        label=_("Product category"),
+        queryset=ProductCategory.objects.all(),
+        required=False,
+        empty_label=_("Uncategorised"),
+        help_text=_(
+            "A similar-products campaign may reach a customer on the soft opt-in only for "
+            "products similar to what was bought."
+        ),
+    )
     objection_offered = forms.BooleanField(
         label=_("The person was offered the chance to object to marketing at this sale"),
         required=False,

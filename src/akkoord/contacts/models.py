@@ -1,10 +1,13 @@
 """Contacts (data subjects), their configured fields, purchases and timeline."""
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,10 +51,19 @@ class ContactField(models.Model):
         verbose_name = _("contact field")
 
     def __str__(self) -> str:
-        return self.label_en
+        return self.label((get_language() or "nl")[:2])
 
     def label(self, language: str) -> str:
         return self.label_nl if language == "nl" else self.label_en
+
+    def display(self, value: str) -> str:
+        """A stored value as a person reads it: dates in the current language's format."""
+        if self.kind == FieldKind.DATE:
+            try:
+                return date_format(date.fromisoformat(value), "DATE_FORMAT")
+            except ValueError:
+                return value
+        return value
 
 
 class SourceKind(models.TextChoices):
@@ -102,12 +114,17 @@ class Contact(models.Model):
     objection_offered_at_sale = models.BooleanField(
         _("offered the chance to object to marketing at a sale"), default=False
     )
-    # Objection to all direct marketing, GDPR art. 21 (derived from the ledger).
+    # Objection to all direct marketing, GDPR art. 21 (derived from the ledger):
+    # the time of the objection in force, None once the person lifted it.
     objected_at = models.DateTimeField(_("objected to direct marketing"), null=True, blank=True)
+    # Whether the person ever objected, lifted or not (derived from the ledger):
+    # the soft opt-in never comes back after an objection.
+    has_objected = models.BooleanField(_("has objected to direct marketing"), default=False)
     # Deliverability: set by the sending pipeline.
     hard_bounced_at = models.DateTimeField(_("hard bounce"), null=True, blank=True)
+    # The last spam complaint (derived from the ledger).
     complained_at = models.DateTimeField(_("spam complaint"), null=True, blank=True)
-    # When the person was sent the privacy confirmation (DOMAIN §4).
+    # When the person was sent the privacy confirmation (GDPR art. 14: within a month of getting the data elsewhere).
     informed_at = models.DateTimeField(_("informed (privacy confirmation)"), null=True, blank=True)
     # Set while a worker sends the automatic privacy confirmation: the claim that
     # keeps a second worker from sending it too (notices.send_automatically).
@@ -141,12 +158,67 @@ class ContactFieldValue(models.Model):
         ]
 
 
+UNCATEGORISED = "uncategorised"
+
+
+class ProductCategory(models.Model):
+    """A kind of product or service the organisation sells.
+
+    The soft opt-in covers offers for products *similar* to what the person
+    bought: a campaign names its categories, and only purchases in a category
+    similar to one of them carry the customer basis. Every category is similar
+    to itself; the organisation adds which others are similar (symmetric).
+    """
+
+    key = models.SlugField(_("key"), max_length=50, unique=True)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    similar_to = models.ManyToManyField(
+        "self", blank=True, symmetrical=True, verbose_name=_("similar categories")
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+
+    def __str__(self) -> str:
+        return self.name((get_language() or "nl")[:2])
+
+    def name(self, language: str) -> str:
+        return self.name_nl if language == "nl" else self.name_en
+
+    @classmethod
+    def uncategorised(cls) -> "ProductCategory":
+        """The category of purchases recorded without one (and of all purchases before categories)."""
+        category, _created = cls.objects.get_or_create(
+            key=UNCATEGORISED,
+            defaults={"name_nl": "Zonder categorie", "name_en": "Uncategorised"},
+        )
+        return category
+
+
+def similar_category_keys(keys) -> frozenset[str]:
+    """The named categories and every category similar to one of them."""
+    keys = set(keys)
+    similar = ProductCategory.similar_to.through.objects.filter(
+        from_productcategory__key__in=keys
+    ).values_list("to_productcategory__key", flat=True)
+    return frozenset(keys | set(similar))
+
+
 class Purchase(models.Model):
     """A sale to the contact: the ground of the customer relationship (soft opt-in)."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="purchases")
     purchased_on = models.DateField(_("date of purchase"))
     description = models.CharField(_("what was bought"), max_length=200)
+    category = models.ForeignKey(
+        ProductCategory,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+        verbose_name=_("product category"),
+    )
     reference = models.CharField(_("order reference"), max_length=100, blank=True)
     objection_offered = models.BooleanField(
         _("the person was offered the chance to object to marketing at this sale"), default=False
@@ -161,6 +233,12 @@ class Purchase(models.Model):
 
     class Meta:
         ordering = ["-purchased_on", "-id"]
+        # The soft opt-in query asks "a purchase in these categories since the cut-off?".
+        indexes = [
+            models.Index(
+                fields=["contact", "category", "purchased_on"], name="purchase_contact_category"
+            )
+        ]
 
 
 class ActivityKind(models.TextChoices):
@@ -175,7 +253,7 @@ class ActivityKind(models.TextChoices):
 
 
 class Activity(models.Model):
-    """One entry of a contact's timeline (DOMAIN §1).
+    """One entry of a contact's timeline: what happened to the person's data, for staff and for the person.
 
     ``data`` holds the details: old and new values of a correction, or the
     archived subject and body of a mail.

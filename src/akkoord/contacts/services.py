@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from akkoord.consent.models import Suppression
 from akkoord.contacts.emails import email_hash, normalise_email
 from akkoord.contacts.models import (
     Activity,
@@ -25,6 +26,7 @@ from akkoord.contacts.models import (
     ContactFieldValue,
     FieldKind,
     Language,
+    ProductCategory,
     Purchase,
     SourceKind,
 )
@@ -250,6 +252,8 @@ def update_contact(contact: Contact, data: dict, *, actor: str, via: str = "staf
     if not changes:
         return {}
     with transaction.atomic():
+        if "email" in changes:
+            _leave_address(contact, *changes["email"])
         for key, (_old, new) in changes.items():
             if key == "email":
                 contact.email = new
@@ -270,6 +274,41 @@ def update_contact(contact: Contact, data: dict, *, actor: str, via: str = "staf
     return changes
 
 
+ADDRESS_CHANGED = "address_changed"
+
+
+def _leave_address(contact: Contact, old: str, new: str) -> None:
+    """Suppress the address a contact changes away from; lift it when they return.
+
+    The consents and the customer relationship belong to the person, who now
+    reads mail at the new address. The old address may reach someone else, or
+    come back in an old list marked "had consent": on the suppression list it
+    is kept out of imports, and only a consent confirmed by double opt-in after
+    today mails it again. The engine looks suppressions up by a contact's
+    current address, so the person under the new address is not affected.
+
+    A person who goes back to an address they left themselves (a typo undone)
+    takes it back: that suppression only stood for them. A suppression for any
+    other reason (erasure) stays.
+    """
+    # From now on: a consent confirmed before today was not given for
+    # whoever reads this address next. An erasure's reason is kept.
+    kept = Suppression.objects.filter(email_hash=email_hash(old)).update(created_at=timezone.now())
+    if not kept:
+        Suppression.objects.create(email_hash=email_hash(old), reason=ADDRESS_CHANGED)
+    returning = Suppression.objects.filter(email_hash=email_hash(new), reason=ADDRESS_CHANGED)
+    if returning.exists() and _has_left(contact, new):
+        returning.delete()
+
+
+def _has_left(contact: Contact, address: str) -> bool:
+    """Whether the contact's own timeline shows it changing away from ``address``."""
+    changes = contact.activities.filter(kind=ActivityKind.CHANGED).values_list("data", flat=True)
+    return any(
+        (data or {}).get("changes", {}).get("email", [None])[0] == address for data in changes
+    )
+
+
 def record_purchase(
     contact: Contact,
     *,
@@ -280,9 +319,19 @@ def record_purchase(
     actor: str = "",
     recorded_by=None,
     source_kind: SourceKind | str = SourceKind.STAFF,
+    category: ProductCategory | str | None = None,
 ) -> Purchase:
-    """Record a sale and update the customer relationship it founds."""
+    """Record a sale and update the customer relationship it founds.
+
+    ``category`` is a ``ProductCategory`` or its key; without one the sale is
+    "uncategorised" (which carries the soft opt-in only for campaigns that name
+    that category).
+    """
     errors = {}
+    try:
+        category = resolve_category(category)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if not isinstance(purchased_on, date):
         errors["purchased_on"] = [_("Enter a date.")]
     elif purchased_on > timezone.localdate():
@@ -306,6 +355,7 @@ def record_purchase(
             description=description,
             reference=reference,
             objection_offered=bool(objection_offered),
+            category=category,
             source_kind=source_kind,
             recorded_by=recorded_by,
         )
@@ -319,10 +369,32 @@ def record_purchase(
                 "purchase": purchase.pk,
                 "purchased_on": purchased_on.isoformat(),
                 "description": description,
+                "category": category.key,
                 "objection_offered": bool(objection_offered),
             },
         )
     return purchase
+
+
+def resolve_category(category: ProductCategory | str | None) -> ProductCategory:
+    """A purchase's category from a category, its key, or nothing ("uncategorised")."""
+    if isinstance(category, ProductCategory):
+        return category
+    if category is None or (isinstance(category, str) and not category.strip()):
+        return ProductCategory.uncategorised()
+    if not isinstance(category, str):
+        raise ValidationError({"category": [_("Give the key of a product category.")]})
+    found = ProductCategory.objects.filter(key=category.strip()).first()
+    if found is None:
+        raise ValidationError(
+            {
+                "category": [
+                    _("There is no product category with the key %(key)s.")
+                    % {"key": category.strip()[:50]}
+                ]
+            }
+        )
+    return found
 
 
 def refresh_customer_relationship(contact: Contact) -> None:

@@ -15,9 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from akkoord.accounts.audit import audit
+from akkoord.accounts.audit import audit, audit_list_view
 from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
+from akkoord.consent import words
 from akkoord.consent.models import ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus
 from akkoord.consent.views import consent_overview, mail_answers
@@ -96,6 +97,13 @@ def contact_list(request):
     paginator = Paginator(filter_contacts(filters), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     contacts = list(page.object_list)
+    audit_list_view(
+        request.user,
+        "contact",
+        [c.pk for c in contacts],
+        page_number=page.number,
+        filtered=any(value not in (None, "", [], False) for value in filters.values()),
+    )
     # The badges of the whole page in one query, not one per row.
     purposes = list(Purpose.objects.filter(is_active=True))
     states: dict[tuple[int, int], str] = {}
@@ -126,6 +134,17 @@ def contact_list(request):
     return render(request, "contacts/list.html", context)
 
 
+def _timeline(contact: Contact, language: str) -> list:
+    """The last 200 timeline entries, described in the current language."""
+    activities = list(contact.activities.all()[:200])
+    for activity in activities:
+        activity.description = words.describe(activity)
+        activity.actor_text = words.actor_label(activity.actor)
+        # A mail is shown with the subject it had, in the language it was sent in.
+        activity.lang = words.foreign_language(activity)
+    return activities
+
+
 @require_GET
 @staff_required
 def contact_detail(request, pk: int):
@@ -133,7 +152,11 @@ def contact_detail(request, pk: int):
     audit(request.user, AuditAction.VIEW, contact)
     language = current_language()
     values = [
-        {"label": value.field.label(language), "value": value.value, "field": value.field}
+        {
+            "label": value.field.label(language),
+            "value": value.field.display(value.value),
+            "field": value.field,
+        }
         for value in contact.field_values.select_related("field").order_by(
             "field__position", "field__key"
         )
@@ -141,8 +164,9 @@ def contact_detail(request, pk: int):
     context = {
         "contact": contact,
         "values": values,
-        "purchases": contact.purchases.select_related("recorded_by")[:100],
-        "activities": contact.activities.all()[:200],
+        "source_detail": words.reference(contact.source_detail),
+        "purchases": contact.purchases.select_related("recorded_by", "category")[:100],
+        "activities": _timeline(contact, language),
         "consent": consent_overview(contact),
         "answers": mail_answers(contact),
         "sections": contact_page.render(request, contact),
@@ -217,6 +241,7 @@ def purchase_create(request, pk: int):
                     description=form.cleaned_data["description"],
                     reference=form.cleaned_data["reference"],
                     objection_offered=form.cleaned_data["objection_offered"],
+                    category=form.cleaned_data["category"],
                     actor=request.user.email,
                     recorded_by=request.user,
                 )

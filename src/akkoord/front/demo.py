@@ -27,6 +27,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from akkoord.accountability.setup import ensure_published_defaults
 from akkoord.accounts import services as accounts
 from akkoord.accounts.models import Role, User
+from akkoord.campaigns.dkimsign import generate_private_key
+from akkoord.campaigns.models import Campaign, MailTemplate, SendingDomain
 from akkoord.consent.ledger import record_event
 from akkoord.consent.models import Channel, Purpose
 from akkoord.consent.rules import EventKind
@@ -39,6 +41,7 @@ from akkoord.contacts.models import (
 )
 from akkoord.contacts.services import record_purchase, register_contact
 from akkoord.organisation.models import Organisation
+from akkoord.signup.models import FormVersion, SignupForm
 
 DEMO_ORGANISATION = "Fietsenwinkel De Ketting B.V."
 DEMO_ADMIN_EMAIL = "beheerder@deketting.example.nl"
@@ -197,6 +200,7 @@ def create_demo() -> DemoSignIn:
         sign_in = _administrator()
         _contacts(purposes, random.Random(SEED))
         _accountability_documents()
+        _marketing_examples(purposes)
     _save_sign_in(sign_in)
     return sign_in
 
@@ -209,6 +213,59 @@ def _accountability_documents() -> None:
     """
     if ensure_published_defaults() is None:
         raise RuntimeError("The demo organisation's details do not make a complete statement.")
+
+
+def _marketing_examples(purposes: dict[str, Purpose]) -> None:
+    """A published sign-up form, a mail template, a sending domain and a draft campaign,
+    so that a first look shows each step of the marketer's path with an example."""
+    newsletter = purposes["nieuwsbrief"]
+    form = SignupForm.objects.create(name="Nieuwsbrief op de website", is_published=True)
+    form.current_version = FormVersion.objects.create(
+        form=form,
+        number=1,
+        language="nl",
+        title="Blijf op de hoogte van De Ketting",
+        intro="Eén keer per maand fietstips, acties en nieuws uit de winkel.",
+        fields=[{"key": "first_name", "required": False}, {"key": "woonplaats", "required": False}],
+        purposes=[
+            {
+                "id": newsletter.pk,
+                "key": newsletter.key,
+                "name": newsletter.name("nl"),
+                "text": newsletter.consent_text("nl"),
+            }
+        ],
+        thank_you_text="Bedankt! Kijk in uw mailbox en bevestig uw inschrijving.",
+        confirmed_text="Uw inschrijving is bevestigd. Welkom!",
+        published_at=timezone.now(),
+    )
+    form.save(update_fields=["current_version"])
+    template = MailTemplate.objects.create(
+        name="Voorjaarsactie",
+        subject_nl="Voorjaarsbeurt voor uw fiets, {{ first_name|default:'fietser' }}",
+        text_nl="Beste {{ full_name|default:'klant' }},\n\nDeze maand een voorjaarsbeurt "
+        "met 20% korting.\n",
+        html_nl="<html><body><p>Beste {{ full_name|default:'klant' }},</p>"
+        "<p>Deze maand een voorjaarsbeurt met 20% korting.</p></body></html>",
+        subject_en="A spring service for your bike, {{ first_name|default:'cyclist' }}",
+        text_en="Dear {{ full_name|default:'customer' }},\n\nThis month a spring service "
+        "at 20% off.\n",
+        html_en="<html><body><p>Dear {{ full_name|default:'customer' }},</p>"
+        "<p>This month a spring service at 20% off.</p></body></html>",
+    )
+    domain = SendingDomain.objects.create(
+        domain="deketting.example.nl", private_key_pem=generate_private_key()
+    )
+    Campaign.objects.create(
+        name="Voorjaarsactie",
+        purpose=newsletter,
+        mail_class="marketing_similar",
+        audience="customers_and_optins",
+        template=template,
+        sending_domain=domain,
+        from_name="De Ketting",
+        from_local="nieuws",
+    )
 
 
 def _saved_sign_in() -> DemoSignIn | None:
@@ -390,6 +447,7 @@ def _form_proof(purpose: Purpose, contact: Contact, rng: random.Random) -> dict:
         "ip": f"192.0.2.{rng.randint(1, 254)}",
         "user_agent": USER_AGENT,
         "text_shown": purpose.consent_text(contact.language),
+        "text_language": contact.language,
     }
 
 
@@ -441,6 +499,7 @@ def _consent_plans(
                     "staff_user": DEMO_ADMIN_EMAIL,
                     "how": "in de winkel, mondeling",
                     "text_shown": purposes["productupdates"].consent_text(contact.language),
+                    "text_language": contact.language,
                 },
             )
         return plans

@@ -34,6 +34,7 @@ class OrganisationForm(ReadOnlyMixin, forms.ModelForm):
             "name",
             "address",
             "contact_email",
+            "service_mail_from",
             "phone",
             "website",
             "chamber_of_commerce",

@@ -9,6 +9,8 @@ NAV = [
     ("contacts:list", _("Contacts"), None),
     ("signup:list", _("Sign-up forms"), None),
     ("campaigns:list", _("Campaigns"), None),
+    ("deliverability:index", _("Deliverability"), None),
+    ("segments:list", _("Segments"), None),
     ("centre:requests", _("Requests"), None),
     ("accountability:index", _("Accountability"), None),
     ("transfer:index", _("Import and export"), None),

@@ -49,7 +49,8 @@ def _store(mail_from: str, recipients: list[str], raw: bytes) -> None:
 
 
 def start_catcher(port: int, host: str = "127.0.0.1") -> Controller:
-    controller = Controller(_StoreHandler(), hostname=host, port=port)
+    # SMTPUTF8: addresses with a non-ASCII local part (ëve@…) arrive as they are.
+    controller = Controller(_StoreHandler(), hostname=host, port=port, enable_SMTPUTF8=True)
     controller.start()
     logger.info("mail catcher listening on %s:%s", host, port)
     return controller

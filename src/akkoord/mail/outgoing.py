@@ -1,4 +1,4 @@
-"""One way to send a service mail (DOMAIN §3 "service"): one recipient, archived.
+"""One way to send a service mail (a mail the person needs, not marketing): one recipient, archived.
 
 Service mails (confirmations, the privacy confirmation, answers to requests,
 breach notifications) go through Django's e-mail backend. Marketing mail has its
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -32,6 +33,19 @@ class SentMail:
     to: str
     subject: str
     message_id: str
+
+
+def service_sender() -> str:
+    """The From of service mail: the organisation's name and its configured address.
+
+    A person recognises the organisation they dealt with, not the software;
+    without an address of its own the installation's AKKOORD_FROM_EMAIL is used.
+    """
+    from akkoord.organisation.models import Organisation
+
+    organisation = Organisation.current()
+    address = organisation.service_mail_from or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return formataddr((header_safe(organisation.name, 100), address))
 
 
 def render_mail(template_base: str, context: dict, language: str) -> tuple[str, str, str]:
@@ -64,14 +78,13 @@ def send_service_mail(
     address = normalise_email(to)
     safe_subject = header_safe(subject)
     safe_headers = {header_safe(k, 80): header_safe(v, 1000) for k, v in (headers or {}).items()}
-    message_id = make_msgid(
-        domain=settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or None
-    )
+    sender = service_sender()
+    message_id = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     safe_headers["Message-ID"] = message_id
     message = EmailMultiAlternatives(
         subject=safe_subject,
         body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender,
         to=[ascii_email(address)],
         headers=safe_headers,
     )

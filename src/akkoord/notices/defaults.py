@@ -3,7 +3,7 @@
 SUBJECT_NL = "Uw gegevens bij {{ organisation_name }}"
 SUBJECT_EN = "Your data at {{ organisation_name }}"
 
-BODY_NL = """Beste lezer,
+BODY_NL = """{% if first_name %}Beste {{ first_name }},{% else %}Beste lezer,{% endif %}
 
 {{ organisation_name }} heeft uw persoonsgegevens opgeslagen. Wij laten u graag weten wat wij bewaren en waarom.
 
@@ -29,7 +29,7 @@ Met vriendelijke groet,
 {{ organisation_name }}
 """
 
-BODY_EN = """Dear reader,
+BODY_EN = """{% if first_name %}Dear {{ first_name }},{% else %}Dear reader,{% endif %}
 
 {{ organisation_name }} has stored your personal data. We would like you to know what we keep and why.
 

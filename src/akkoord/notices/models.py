@@ -1,4 +1,4 @@
-"""The privacy confirmation mail (DOMAIN §4): its templates and when it is sent."""
+"""The privacy confirmation mail: its templates and when it is sent."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -57,3 +57,31 @@ class NoticeTemplate(models.Model):
 
     def body(self, language: str) -> str:
         return self.body_nl if language == "nl" else self.body_en
+
+
+class QueuedNotice(models.Model):
+    """The notice queue: one privacy confirmation still to send, kept in the database.
+
+    Written in the same transaction as the contacts it is for (an import
+    chunk), so a crash, a locked database or a refusing mail server cannot
+    lose a notice: the row stays until the mail is sent (or no longer needed),
+    and a failed attempt is tried again later with a growing pause
+    (``notices.services.deliver_queued_notices``).
+    """
+
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="queued_notice"
+    )
+    channel = models.CharField(max_length=20)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Due from this moment; while one worker sends it, pushed ahead by a lease.
+    next_attempt_at = models.DateTimeField(db_index=True)
+    # Why the last attempt failed, without personal data (an error type, an SMTP code).
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("queued privacy confirmation")
+
+    def __str__(self) -> str:
+        return f"queued notice {self.pk}"

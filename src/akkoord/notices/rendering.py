@@ -13,6 +13,7 @@ from django.utils.html import linebreaks, urlize
 from akkoord.mail.outgoing import header_safe
 
 CONTEXT_NAMES = (
+    "first_name",
     "organisation_name",
     "organisation_email",
     "categories",
@@ -57,6 +58,7 @@ def render_notice(subject_source: str, body_source: str, context: dict) -> tuple
 
 
 SAMPLE_CONTEXT = {
+    "first_name": "Anna",
     "organisation_name": "Voorbeeld B.V.",
     "organisation_email": "privacy@example.nl",
     "categories": ["Contact details", "Name and identity"],

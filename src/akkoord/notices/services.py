@@ -1,4 +1,4 @@
-"""Sending the privacy confirmation mail (DOMAIN §4, seed 000).
+"""Sending the privacy confirmation mail (GDPR art. 13/14: tell the person what is kept and why).
 
 Sent automatically once, when a person is first registered through a channel
 the organisation enabled (``NoticeSettings``), and on demand by a staff user
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,11 +28,13 @@ from akkoord.contacts.models import (
     Contact,
     ContactFieldValue,
     DataCategory,
+    SourceKind,
 )
 from akkoord.lib import tokens
+from akkoord.lib.db import retry_when_locked
 from akkoord.mail.outgoing import SentMail, send_service_mail
 from akkoord.notices import defaults
-from akkoord.notices.models import NoticeSettings, NoticeTemplate
+from akkoord.notices.models import NoticeSettings, NoticeTemplate, QueuedNotice
 from akkoord.notices.rendering import render_notice
 from akkoord.organisation.models import Organisation
 
@@ -86,6 +89,19 @@ def centre_link_valid(token: str) -> bool:
 # --- what the mail says -------------------------------------------------------
 
 
+def greeting_name(contact: Contact) -> str:
+    """The first name to greet the person by, or "" to greet without a name.
+
+    Only a name the organisation itself recorded (staff, an import, its own
+    systems through the API) is used. A name typed into a public sign-up form is
+    not: anyone can sign up someone else's address, and the mail must not carry
+    words a stranger chose to that address.
+    """
+    if contact.source_kind == SourceKind.FORM:
+        return ""
+    return contact.first_name
+
+
 def filled_categories(contact: Contact) -> list[str]:
     """The data categories actually held for this person (values, as keys)."""
     found = {DataCategory.CONTACT}
@@ -132,6 +148,7 @@ def notice_context(contact: Contact, language: str, *, today: date | None = None
     with translation.override(language):
         labels = dict(DataCategory.choices)
         return {
+            "first_name": greeting_name(contact),
             "organisation_name": organisation.name,
             "organisation_email": organisation.contact_email or organisation.dpo_email,
             "categories": [str(labels[value]) for value in filled_categories(contact)],
@@ -253,9 +270,12 @@ def on_contact_registered(sender, *, contact: Contact, channel: str, **kwargs) -
 
 
 def on_contacts_registered(sender, *, contact_ids: list[int], channel: str, **kwargs) -> None:
-    """Listener of ``contacts_registered`` (imports): queue the mails in batches of tasks.
-    No deferral applies: the contacts are new, so none waits on a sign-up confirmation."""
-    queue_privacy_confirmations(contact_ids, channel)
+    """Listener of ``contacts_registered`` (bulk registrations other than imports,
+    which queue their notices themselves inside each chunk): queue durably."""
+    if channel == str(SourceKind.IMPORT):
+        return
+    queue_notices(contact_ids, channel)
+    schedule_delivery()
 
 
 def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
@@ -267,16 +287,138 @@ def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
     send_privacy_confirmation_task.enqueue(contact.pk, str(channel))
 
 
-def queue_privacy_confirmations(contact_ids: list[int], channel: str, batch: int = 500) -> None:
-    """For bulk registrations (``contacts_registered``): queue the automatic mail
-    for each new contact, in batches of tasks."""
-    from akkoord.notices.tasks import send_privacy_confirmations_task
+# --- the notice queue (bulk registrations) ------------------------------------
 
-    if not NoticeSettings.current().sends_for(channel):
-        return
-    ids = [int(pk) for pk in contact_ids]
-    for start in range(0, len(ids), batch):
-        send_privacy_confirmations_task.enqueue(ids[start : start + batch], str(channel))
+# How long one worker may hold a queued notice while it sends it; a worker that
+# dies holding it lets it go when the lease ends.
+NOTICE_LEASE = timedelta(minutes=10)
+# Pause after the n-th failed attempt: 1, 2, 4, ... minutes, at most 6 hours.
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_LONGEST = timedelta(hours=6)
+DELIVERY_BATCH = 500
+
+
+def queue_notices(contact_ids: list[int], channel: str) -> int:
+    """Put a privacy confirmation for each contact in the notice queue.
+
+    Runs in the caller's transaction (an import chunk), so the queue holds a
+    row for every contact that was committed, and for no other. Queuing a
+    contact twice keeps one row. Call ``schedule_delivery`` once the work that
+    queued is over. Returns how many were queued.
+    """
+    if not contact_ids or not NoticeSettings.current().sends_for(channel):
+        return 0
+    now = timezone.now()
+    QueuedNotice.objects.bulk_create(
+        [
+            QueuedNotice(contact_id=int(pk), channel=str(channel), next_attempt_at=now)
+            for pk in contact_ids
+        ],
+        ignore_conflicts=True,
+    )
+    return len(contact_ids)
+
+
+def schedule_delivery(run_after: datetime | None = None) -> bool:
+    """Ask a worker to send the queued notices (now, or at ``run_after``).
+
+    If the task queue cannot take the request (a database busy beyond the
+    retries), nothing is lost: the rows stay queued and the next delivery
+    (another import, the daily retention run) sends them. Returns whether the
+    task was queued.
+    """
+    from django_tasks import default_task_backend
+
+    from akkoord.notices.tasks import deliver_queued_notices_task
+
+    task = deliver_queued_notices_task
+    if run_after is not None:
+        if not default_task_backend.supports_defer:
+            return False  # run inline (tests): the caller delivers again itself
+        task = task.using(run_after=run_after)
+    try:
+        retry_when_locked(task.enqueue)
+    except Exception:  # noqa: BLE001 - the queue rows are the durable record
+        logger.warning("could not queue the delivery of privacy confirmations", exc_info=True)
+        return False
+    return True
+
+
+@dataclass
+class DeliveryRound:
+    sent: int = 0
+    not_needed: int = 0
+    failed: int = 0
+    # When the next queued notice is due (None: the queue is empty).
+    next_due: datetime | None = None
+
+
+def retry_pause(attempts: int) -> timedelta:
+    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_LONGEST)
+
+
+def deliver_queued_notices(
+    *, now: datetime | None = None, limit: int = DELIVERY_BATCH
+) -> DeliveryRound:
+    """Send up to ``limit`` due notices from the queue.
+
+    Each notice is first claimed with a conditional UPDATE that pushes it a
+    lease ahead (so two workers never send the same one, and one that dies
+    mid-send gives it back when the lease ends); it is removed once sent or
+    no longer needed (the person was informed already, or erased), and after
+    a failure it waits ``retry_pause(attempts)`` before the next try.
+    """
+    now = now or timezone.now()
+    result = DeliveryRound()
+    due = list(
+        QueuedNotice.objects.filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", "contact_id", "channel", "attempts", "next_attempt_at")[:limit]
+    )
+    for pk, contact_id, channel, attempts, due_at in due:
+        claimed = retry_when_locked(
+            lambda pk=pk, due_at=due_at: QueuedNotice.objects.filter(
+                pk=pk, next_attempt_at=due_at
+            ).update(next_attempt_at=now + NOTICE_LEASE)
+        )
+        if not claimed:
+            continue  # another worker has it
+        try:
+            sent = send_automatically(contact_id, channel)
+        except Exception as error:  # noqa: BLE001 - any failure: try again later
+            result.failed += 1
+            retry_when_locked(
+                lambda pk=pk, attempts=attempts, error=error: QueuedNotice.objects.filter(
+                    pk=pk
+                ).update(
+                    attempts=attempts + 1,
+                    next_attempt_at=timezone.now() + retry_pause(attempts + 1),
+                    last_error=_describe(error),
+                )
+            )
+            continue
+        retry_when_locked(lambda pk=pk: QueuedNotice.objects.filter(pk=pk).delete())
+        if sent:
+            result.sent += 1
+        else:
+            result.not_needed += 1
+    first = QueuedNotice.objects.order_by("next_attempt_at").values_list(
+        "next_attempt_at", flat=True
+    )
+    result.next_due = first.first()
+    if result.failed or result.sent:
+        logger.info(
+            "privacy confirmations from the queue: %d sent, %d failed (tried again later)",
+            result.sent,
+            result.failed,
+        )
+    return result
+
+
+def _describe(error: Exception) -> str:
+    """An error's type and SMTP code: never its text, which may hold the address."""
+    code = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__}" + (f" (SMTP {code})" if code else "")
 
 
 # --- the one-month limit (GDPR art. 14(3)) -------------------------------------

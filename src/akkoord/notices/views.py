@@ -70,7 +70,7 @@ def send(request, contact_id: int):
         template, language = form.cleaned_data["template"], form.cleaned_data["language"]
     try:
         subject, text, _html = render_for(contact, template, language)
-        preview = {"subject": subject, "text": text}
+        preview = {"subject": subject, "text": text, "language": language}
     except TemplateProblem as problem:
         preview = {"subject": "", "text": str(problem)}
     audit(request.user, AuditAction.VIEW, contact, detail="privacy confirmation preview")

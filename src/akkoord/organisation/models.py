@@ -16,6 +16,15 @@ class Organisation(models.Model):
     address = models.TextField(_("postal address"), blank=True, max_length=500)
     contact_email = models.EmailField(_("contact e-mail for privacy questions"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    service_mail_from = models.EmailField(
+        _("sender address of service mail"),
+        blank=True,
+        help_text=_(
+            "Confirmations, privacy confirmations and customer-centre links come from this "
+            "address, with the organisation's name as sender. Empty: the address set for the "
+            "installation (AKKOORD_FROM_EMAIL)."
+        ),
+    )
     website = models.URLField(_("website"), blank=True)
     chamber_of_commerce = models.CharField(
         _("Chamber of Commerce number (KvK)"), max_length=20, blank=True

@@ -1,10 +1,14 @@
-"""Removing unconfirmed sign-ups after their period (DOMAIN §7 "Retention").
+"""Removing unconfirmed sign-ups after their period.
 
 An unconfirmed sign-up may have been typed by someone else, so its contact is
 removed *without* suppressing the address (``erase_contact`` would put it on
 the suppression list): the person can sign up again later. The ledger keeps
 its events; their proofs go and an ``Erasure`` marker keeps ``ledger verify``
 passing.
+
+A contact that existed before the sign-up stays: each unconfirmed grant gets an
+``expired`` event (so it counts as if it never happened and the state is what
+it was before it) and that grant's proof (IP, user agent) is erased on its own.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from akkoord.consent.models import ConsentProof, ConsentState, Erasure
-from akkoord.consent.rules import ConsentStatus
+from akkoord.consent.ledger import erase_event_proof, record_event
+from akkoord.consent.models import Channel, ConsentEvent, ConsentProof, ConsentState, Erasure
+from akkoord.consent.rules import ConsentStatus, EventKind
 from akkoord.contacts import erasure
 from akkoord.contacts.models import Activity, ActivityKind, Contact, ErasureLog
 from akkoord.signup.models import PendingSignup
@@ -55,13 +60,40 @@ def _only_an_unconfirmed_signup(contact: Contact) -> bool:
         return False
     if ConsentState.objects.filter(contact=contact).exclude(status=ConsentStatus.PENDING).exists():
         return False
-    if contact.objected_at is not None:
+    if contact.has_objected or contact.complained_at is not None:
         return False
     return (
         not Activity.objects.filter(contact=contact)
         .exclude(kind__in=_ONLY_SIGNUP_ACTIVITY)
         .exists()
     )
+
+
+def _expire_grants(contact: Contact, signup: PendingSignup) -> None:
+    """Record the expiry of each grant of ``signup`` and erase that grant's proof."""
+    seqs = [grant["seq"] for grant in signup.grants]
+    confirmed = set(
+        ConsentEvent.objects.filter(
+            subject_key=contact.ledger_key, kind=EventKind.CONFIRMED, confirms_seq__in=seqs
+        ).values_list("confirms_seq", flat=True)
+    )
+    grants = ConsentEvent.objects.filter(
+        subject_key=contact.ledger_key, kind=EventKind.GRANTED, seq__in=seqs
+    ).select_related("purpose")
+    for grant in grants:
+        if grant.seq in confirmed:
+            continue
+        record_event(
+            contact,
+            grant.purpose,
+            EventKind.EXPIRED,
+            channel=Channel.SYSTEM,
+            channel_ref="signup-expiry",
+            confirms_seq=grant.seq,
+            occurred_at=min(signup.expires_at, timezone.now()),
+            proof={"pending_signup": signup.pk, "expired_at": signup.expires_at.isoformat()},
+        )
+        erase_event_proof(grant, "expired")
 
 
 def expire_unconfirmed(now=None) -> ExpiryReport:
@@ -74,14 +106,22 @@ def expire_unconfirmed(now=None) -> ExpiryReport:
         by_contact[contact_id] = by_contact.get(contact_id, False) or created
     for contact_id, created in by_contact.items():
         with transaction.atomic():
-            removed, _detail = PendingSignup.objects.filter(
-                contact_id=contact_id, confirmed_at__isnull=True, expires_at__lte=now
-            ).delete()
-            report.signups_removed += removed
+            signups = list(
+                PendingSignup.objects.filter(
+                    contact_id=contact_id, confirmed_at__isnull=True, expires_at__lte=now
+                )
+            )
+            PendingSignup.objects.filter(pk__in=[p.pk for p in signups]).delete()
+            report.signups_removed += len(signups)
             contact = Contact.objects.filter(pk=contact_id).first()
-            if created and contact is not None and _only_an_unconfirmed_signup(contact):
+            if contact is None:
+                continue
+            if created and _only_an_unconfirmed_signup(contact):
                 discard_unconfirmed_contact(contact)
                 report.contacts_removed += 1
+            else:
+                for signup in signups:
+                    _expire_grants(contact, signup)
     logger.info(
         "expired %s unconfirmed sign-ups, removed %s contacts",
         report.signups_removed,

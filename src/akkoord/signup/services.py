@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import secrets
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -312,6 +315,7 @@ def sign_up(
                     "form_id": form.pk,
                     "form_version": form_version.number,
                     "consent_text": snapshot["text"],
+                    "text_language": form_version.language,
                     "privacy_statement_url": privacy_url,
                     "submitted_at": now.isoformat(),
                     "channel": channel,
@@ -337,32 +341,89 @@ def sign_up(
         if pending is not None and _may_mail(contact, now):
             token = secrets.token_urlsafe(32)
             pending.token_hash = token_digest(token)
-            pending.mail_sent_at = now
-            pending.save(update_fields=["token_hash", "mail_sent_at"])
+            pending.save(update_fields=["token_hash"])
     result = SignupResult(
         pending=pending, created_contact=created, new_grants=[g["seq"] for g in grants]
     )
     if token is not None:
         try:
             send_confirmation_mail(pending, token)
-            result.mail_sent = True
         except Exception:  # noqa: BLE001 - any delivery failure: let the person retry
             logger.exception("confirmation mail for pending sign-up %s failed", pending.pk)
-            PendingSignup.objects.filter(pk=pending.pk).update(mail_sent_at=None)
             result.mail_failed = True
+        else:
+            # Marked only now: a crash before or during the send leaves it
+            # unmarked, so the person's retry sends the mail again.
+            PendingSignup.objects.filter(pk=pending.pk).update(mail_sent_at=timezone.now())
+            result.mail_sent = True
+        finally:
+            _release_mail(contact)
     return result
 
 
 def _may_mail(contact: Contact, now: datetime) -> bool:
-    """One confirmation mail per address per window, and a cap on all of them."""
+    """One confirmation mail per address per window, and a cap on all of them.
+
+    Called with the contact's row locked. A mail counts once it was sent
+    (``mail_sent_at``); one being sent right now by another request holds the
+    contact's sending claim, so a double submission sends one mail, not two
+    with the first link already replaced.
+    """
     since = now - timedelta(seconds=mail_window())
     if PendingSignup.objects.filter(contact=contact, mail_sent_at__gte=since).exists():
+        return False
+    if not _claim_mail(contact):
         return False
     limit, window = global_mail_limit()
     if not ratelimit.hit("signup-mail-all", "all", limit=limit, window=window):
         logger.warning("global cap on confirmation mails reached; sign-up recorded without mail")
+        _release_mail(contact)
         return False
     return True
+
+
+def _mail_claim_key(contact: Contact) -> str:
+    return f"signup-mail-sending:{contact.pk}"
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_mail(contact: Contact) -> bool:
+    """Claim the sending of this contact's confirmation mail for this process.
+
+    The claim lasts at most as long as a send may take. A claim left by a
+    process of this machine that no longer runs (killed during the send) is
+    taken over at once, so the person's retry sends the mail; one of another
+    machine runs out after that time.
+    """
+    key = _mail_claim_key(contact)
+    timeout = int(settings.EMAIL_TIMEOUT) + 30
+    if cache.add(key, _this_process(), timeout=timeout):
+        return True
+    holder = cache.get(key)
+    if holder is None or _holder_is_gone(holder):
+        cache.set(key, _this_process(), timeout=timeout)
+        return True
+    return False
+
+
+def _holder_is_gone(holder: str) -> bool:
+    host, _sep, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
+
+def _release_mail(contact: Contact) -> None:
+    cache.delete(_mail_claim_key(contact))
 
 
 def confirm_url(token: str) -> str:

@@ -1,6 +1,6 @@
 """Exports of contacts and consents: CSV and JSON inside a password-protected AES zip.
 
-Files with personal data are always encrypted (DOMAIN §8, seed 002): the zip
+Files with personal data are always encrypted (a lost file must not expose anyone): the zip
 uses WinZip AES-256 (``pyzipper``), which 7-Zip, WinZip, macOS Archive Utility
 (recent versions) and ``pyzipper`` open; Windows Explorer's built-in zip does
 not. Cells that a spreadsheet would execute as a formula (starting with = + -

@@ -7,38 +7,54 @@ How a row becomes ledger events (purpose chosen for the import, or the row's
   ``{file, row, optin_time, optin_ip, confirm_time, confirm_ip}``, occurring at
   the opt-in time; a confirm time -> a ``CONFIRMED`` event at that time.
 * no proof in the file -> ``UNPROVEN``: recorded, but only a re-permission mail
-  may be sent on it (DOMAIN §3).
+  may be sent on it (unproven consent: only a re-permission mail).
 * status unsubscribed / blocklisted -> ``WITHDRAWN``; cleaned / bounced -> the
   contact is marked hard-bounced.
 
 Safety rules:
 
-* Every row is validated; each problem is reported by row and column.
-* The whole import runs in one transaction: with problems, nothing is kept
-  unless the staff user chose "import the valid rows, report the rest"
-  (``valid_only``). A dry run always rolls back. (The ledger head stays locked
-  for the duration: other consent writes wait.)
+* The whole file is validated first, writing nothing; each problem is reported
+  by row and column (an address that appears twice is a problem of the later
+  row). With problems, nothing is written unless the staff user chose "import
+  the valid rows, report the rest" (``valid_only``).
+* Then the rows are written in chunks of ``chunk_size`` (2,000) rows, each
+  chunk its own transaction, so that no import holds the database (on SQLite:
+  its only write lock) or the ledger head for longer than one chunk: an
+  unsubscribe, a sign-up or a campaign worker gets in between chunks. A dry
+  run writes each chunk and rolls it back.
+* All or nothing holds for the check, not for a crash while writing: if the
+  process dies (or the database fails) half way, the chunks committed so far
+  stay -- each row complete with its consent events, activities and queued
+  privacy confirmation, the ledger valid -- and the report says how many rows
+  were written. Running the same file again is safe: rows already imported
+  are existing contacts with consent history for the purpose, so they are
+  left unchanged, and the rest is imported.
 * Addresses on the suppression list (erased people) are skipped: an import
   never brings them back, and never records a confirmation for them.
 * Existing contacts are left as they are; they get the import's consent only
   if they have no consent history for that purpose yet and did not object
   (the ledger is ordered by arrival, so an old file must not overrule a later
   withdrawal).
-* The file is streamed in chunks, so memory stays flat for any number of rows.
+* The file is streamed in chunks, so memory stays flat for any number of rows
+  (it is read twice: once to check, once to write; a source that cannot be
+  opened again keeps its valid rows in memory between the two).
+* Each new contact's privacy confirmation is queued durably in its chunk's
+  transaction (``notices.services.queue_notices``); delivery is asked for once
+  the import ends, and ``contacts_registered`` is sent after each chunk commits.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +73,8 @@ from akkoord.contacts.models import (
 )
 from akkoord.contacts.services import CORE_FIELDS, clean_field_value
 from akkoord.contacts.signals import contacts_registered
+from akkoord.lib.db import retry_when_locked
+from akkoord.notices.services import queue_notices, schedule_delivery
 from akkoord.transfer import formats
 from akkoord.transfer.bulk import insert_rows
 from akkoord.transfer.ledger_batch import PendingEvent, append_events
@@ -107,8 +125,12 @@ class ImportReport:
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     committed: bool = False
+    # Rows written so far (valid rows in committed chunks); equals the valid
+    # rows when the import completed.
+    rows_written: int = 0
+    rows_to_write: int = 0
     seconds: float = 0.0
-    # Of which: after commit, announcing new contacts (``contacts_registered``).
+    # Of which: after each chunk's commit, announcing new contacts (``contacts_registered``).
     announce_seconds: float = 0.0
 
     def add_problem(self, problem: Problem) -> None:
@@ -361,7 +383,7 @@ class ImportRun:
     dry_run: bool = False
     actor: str = ""
     chunk_size: int = 2000
-    progress: Callable[[int, int, int | None], None] | None = None
+    progress: Callable[[ImportProgress], None] | None = None
 
 
 def prepare(
@@ -398,8 +420,20 @@ def prepare(
     return purpose, full, fmt
 
 
+@dataclass
+class ImportProgress:
+    """Where an import stands, for progress lines and pages."""
+
+    phase: str  # "checking" or "writing"
+    rows_checked: int
+    rows_written: int
+    rows_to_write: int
+    bytes_read: int
+    bytes_total: int | None
+
+
 def run_import(run: ImportRun) -> ImportReport:
-    """Validate and write the file; see the module docstring for the rules."""
+    """Check the whole file, then write it in chunks; see the module docstring."""
     started = time.monotonic()
     report = ImportReport(
         file=run.source.name,
@@ -411,63 +445,105 @@ def run_import(run: ImportRun) -> ImportReport:
     purposes_by_key = {p.key: p for p in Purpose.objects.filter(is_active=True)}
     fields_by_key = {f.key: f for f in ContactField.objects.filter(is_active=True)}
     parser = RowParser(run.source.header, run.mapping, run.purpose, purposes_by_key, fields_by_key)
-    with transaction.atomic():
+    kept = None if run.source.reopen else []
+    refused = _check_file(run, parser, report, kept)
+    keep = not run.dry_run and (run.valid_only or report.problem_count == 0)
+    if keep or run.dry_run:
+        rows = kept if kept is not None else _valid_rows(run, parser, refused)
         writer = _ChunkWriter(run, report)
-        chunk: list[_Row] = []
-        for source_row in run.source.rows:
-            report.rows += 1
-            row, problems = parser.parse(source_row)
-            for problem in problems:
-                report.add_problem(problem)
-            if row is not None:
-                chunk.append(row)
-            if len(chunk) >= run.chunk_size:
-                writer.write(chunk)
-                chunk = []
-                _progress(run, report)
-        writer.write(chunk)
-        _progress(run, report)
-        keep = not run.dry_run and (run.valid_only or report.problem_count == 0)
-        if keep:
-            report.committed = True
-            start_pk, label = writer.start_pk, writer.label
-            transaction.on_commit(lambda: _announce_new_contacts(start_pk, label, report))
-        else:
-            transaction.set_rollback(True)
+        try:
+            for chunk in _chunks(rows, run.chunk_size):
+                writer.write_chunk(chunk, keep=keep)
+                _progress(run, report, "writing")
+        finally:
+            if keep and writer.queued_notices:
+                transaction.on_commit(schedule_delivery)
+        report.committed = keep
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def _progress(run: ImportRun, report: ImportReport) -> None:
-    if run.progress is not None:
-        run.progress(report.rows, run.source.position(), run.source.size)
+def _check_file(run: ImportRun, parser: RowParser, report: ImportReport, kept) -> set[int]:
+    """Read every row, record its problems; return the numbers of the rows not to write."""
+    refused: set[int] = set()
+    seen: set[bytes] = set()
+    email_column = next((c for c, t in run.mapping.items() if t == "email"), "")
+    for source_row in run.source.rows:
+        report.rows += 1
+        row, problems = parser.parse(source_row)
+        if row is not None:
+            # A short digest per address: memory stays small for any number of rows.
+            digest = hashlib.blake2b(row.email.encode(), digest_size=12).digest()
+            if digest in seen:
+                problems.append(
+                    Problem(
+                        row.number, email_column, _("This address appears earlier in the file.")
+                    )
+                )
+            seen.add(digest)
+        for problem in problems:
+            report.add_problem(problem)
+        if problems:
+            refused.add(source_row.number)
+        else:
+            report.rows_to_write += 1
+            if kept is not None:
+                kept.append(row)
+        if report.rows % run.chunk_size == 0:
+            _progress(run, report, "checking")
+    _progress(run, report, "checking")
+    return refused
 
 
-def _announce_new_contacts(start_pk: int, label: str, report: ImportReport) -> None:
-    """Send ``contacts_registered`` for the new contacts after commit, a chunk of
-    ids at a time, streamed from the database so that memory stays flat."""
-    started = time.monotonic()
-    new_ids = (
-        Contact.objects.filter(pk__gt=start_pk, source_kind=SourceKind.IMPORT, source_detail=label)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    chunk: list[int] = []
-    for pk in new_ids.iterator(chunk_size=_ANNOUNCE_CHUNK):
-        chunk.append(pk)
-        if len(chunk) == _ANNOUNCE_CHUNK:
-            _announce(chunk)
+def _valid_rows(run: ImportRun, parser: RowParser, refused: set[int]) -> Iterator[_Row]:
+    """The file again, row by row, without the rows the check refused."""
+    source = run.source.reopen()
+    for source_row in source.rows:
+        if source_row.number in refused:
+            continue
+        row, problems = parser.parse(source_row)
+        if row is None or problems:  # the file changed between the two readings
+            raise ImportError_(
+                _("The file changed while it was imported (row %(row)d); import it again.")
+                % {"row": source_row.number}
+            )
+        yield row
+
+
+def _chunks(rows, size: int) -> Iterator[list[_Row]]:
+    chunk: list[_Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
             chunk = []
     if chunk:
-        _announce(chunk)
-    report.announce_seconds = round(time.monotonic() - started, 3)
+        yield chunk
 
 
-_ANNOUNCE_CHUNK = 2000
+def _progress(run: ImportRun, report: ImportReport, phase: str) -> None:
+    if run.progress is not None:
+        run.progress(
+            ImportProgress(
+                phase,
+                report.rows,
+                report.rows_written,
+                report.rows_to_write,
+                run.source.position(),
+                run.source.size,
+            )
+        )
 
 
-def _announce(contact_ids: list[int]) -> None:
-    contacts_registered.send(Contact, contact_ids=contact_ids, channel=str(SourceKind.IMPORT))
+_COUNTS = (
+    "created",
+    "consent_added_to_existing",
+    "existing_unchanged",
+    "suppressed_skipped",
+    "events",
+    "unproven",
+    "proven",
+)
 
 
 class _ChunkWriter:
@@ -475,13 +551,42 @@ class _ChunkWriter:
         self.run = run
         self.report = report
         self.label = run.source.name[:200]
-        self.start_pk = Contact.objects.aggregate(top=Max("pk"))["top"] or 0
         self.actor = run.actor[:200]
+        self.queued_notices = 0
 
-    def write(self, rows: list[_Row]) -> None:
-        if not rows:
-            return
-        rows = self._without_duplicates(rows)
+    def write_chunk(self, rows: list[_Row], *, keep: bool) -> None:
+        """Write ``rows`` in one transaction (rolled back unless ``keep``).
+
+        A chunk that finds SQLite busy (another writer past the connection's
+        timeout) is tried again as a whole; the report's counts are those of
+        the attempt that committed.
+        """
+        before = {name: getattr(self.report, name) for name in _COUNTS}
+
+        def attempt() -> list[int]:
+            for name, value in before.items():
+                setattr(self.report, name, value)
+            with transaction.atomic():
+                new_ids = self._write(rows)
+                if keep:
+                    self.queued_notices += queue_notices(new_ids, str(SourceKind.IMPORT))
+                else:
+                    transaction.set_rollback(True)
+            return new_ids
+
+        new_ids = retry_when_locked(attempt)
+        self.report.rows_written += len(rows) if keep else 0
+        if keep and new_ids:
+            # Right away, unless a caller's transaction is still open around the import.
+            transaction.on_commit(lambda: self._announce(new_ids))
+
+    def _announce(self, new_ids: list[int]) -> None:
+        started = time.monotonic()
+        contacts_registered.send(Contact, contact_ids=new_ids, channel=str(SourceKind.IMPORT))
+        self.report.announce_seconds += round(time.monotonic() - started, 3)
+
+    def _write(self, rows: list[_Row]) -> list[int]:
+        """Write one chunk's contacts and events; return the new contacts' ids."""
         by_email = {row.email: row for row in rows}
         hashes = {email: email_hash(email) for email in by_email}
         suppressed = set(
@@ -503,14 +608,6 @@ class _ChunkWriter:
             contact = existing.get(row.email)
             if contact is None:
                 new_rows.append(row)
-            elif self._made_by_this_run(contact):
-                self.report.add_problem(
-                    Problem(
-                        row.number,
-                        self._email_column(),
-                        _("This address appears earlier in the file."),
-                    )
-                )
             else:
                 pending_for_existing.append((contact, row))
         contacts = self._create_contacts(new_rows, hashes)
@@ -520,32 +617,7 @@ class _ChunkWriter:
         pending.extend(self._events_for_existing(pending_for_existing))
         append_events(pending)
         self.report.events += len(pending)
-
-    def _email_column(self) -> str:
-        return next((c for c, t in self.run.mapping.items() if t == "email"), "")
-
-    def _without_duplicates(self, rows: list[_Row]) -> list[_Row]:
-        seen, unique = set(), []
-        for row in rows:
-            if row.email in seen:
-                self.report.add_problem(
-                    Problem(
-                        row.number,
-                        self._email_column(),
-                        _("This address appears earlier in the file."),
-                    )
-                )
-                continue
-            seen.add(row.email)
-            unique.append(row)
-        return unique
-
-    def _made_by_this_run(self, contact: Contact) -> bool:
-        return (
-            contact.pk > self.start_pk
-            and contact.source_kind == SourceKind.IMPORT
-            and contact.source_detail == self.label
-        )
+        return [contact.pk for contact in contacts]
 
     def _create_contacts(self, rows: list[_Row], hashes: dict) -> list[Contact]:
         now = timezone.now()

@@ -4,12 +4,18 @@
 takes the ledger head lock once for the whole batch and then, event by event,
 computes the chain exactly as ``record_event`` does (``consent.chain``), stores
 the proofs apart from the events, and brings the derived state up to date with
-``consent.rules.apply_event`` -- all in one transaction, with bulk inserts.
-``tests/test_ledger_batch.py`` proves that ``verify_ledger()`` passes and
-``rebuild_state(fix=False)`` finds no drift afterwards.
+the same time-ordered fold (``consent.rules.fold_purpose``) -- all in one
+transaction, with bulk inserts. ``tests/test_ledger_batch.py`` proves that
+``verify_ledger()`` passes and ``rebuild_state(fix=False)`` finds no drift
+afterwards.
 
-Objections (which change ``Contact.objected_at``) are not supported here: no
-import creates them.
+For speed, a purpose's fold continues from its derived row when every new
+event happened after the row's last event (the usual case); otherwise (an old
+file, or a person who complained) that purpose is folded again from the
+person's events, so an old file never overrules what happened after it.
+
+Person-wide events (objections, complaints) and expiries are not supported
+here: no import creates them, and an import may not lift an objection.
 """
 
 from __future__ import annotations
@@ -22,9 +28,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from akkoord.consent import chain
-from akkoord.consent.ledger import LedgerError
+from akkoord.consent.ledger import (
+    FOLD_FIELDS,
+    LedgerError,
+    check_occurred_at,
+    entry_of,
+    row_values,
+    state_from_row,
+)
 from akkoord.consent.models import ConsentEvent, ConsentProof, ConsentState, LedgerHead, Purpose
-from akkoord.consent.rules import ConsentStatus, EventKind, PurposeConsent, apply_event
+from akkoord.consent.rules import (
+    PERSON_EVENTS,
+    ConsentStatus,
+    EventKind,
+    LedgerEntry,
+    PurposeConsent,
+    fold_purpose,
+)
 from akkoord.contacts.models import Activity, ActivityKind, Contact
 from akkoord.transfer.bulk import insert_rows
 
@@ -54,34 +74,23 @@ def _locked_head() -> LedgerHead:
     return head
 
 
-def _check(pending: PendingEvent) -> None:
-    if pending.kind == EventKind.OBJECTED:
-        raise LedgerError("Objections cannot be appended in a batch; use record_event.")
+def _check(pending: PendingEvent, now: datetime) -> None:
+    if pending.kind in PERSON_EVENTS or pending.kind == EventKind.EXPIRED:
+        raise LedgerError(
+            "Objections, their lifting, complaints and expiries cannot be appended in a batch."
+        )
     if pending.purpose is None:
         raise LedgerError("This consent event needs a purpose.")
-    if timezone.is_naive(pending.occurred_at):
-        raise LedgerError("Event times must carry a time zone.")
+    check_occurred_at(pending.occurred_at, now)
     if pending.confirms is not None and pending.confirms.seq is None:
         raise LedgerError("A confirmation must come after the grant it confirms.")
-
-
-def _state(row: ConsentState | None) -> PurposeConsent:
-    if row is None:
-        return PurposeConsent()
-    return PurposeConsent(
-        ConsentStatus(row.status),
-        row.grant_seq,
-        row.granted_at,
-        row.confirmed_at,
-        row.changed_at,
-        row.last_seq,
-    )
 
 
 def append_events(pending: list[PendingEvent]) -> list[ConsentEvent]:
     """Append ``pending`` in order (one lock, bulk writes); returns the saved events."""
     if not pending:
         return []
+    now = timezone.now()
     with transaction.atomic():
         head = _locked_head()
         seq, prev_hash = head.seq, head.last_hash
@@ -94,7 +103,7 @@ def append_events(pending: list[PendingEvent]) -> list[ConsentEvent]:
             item.seq = seq
             if _check_order is not None and (_check_order.seq is None or _check_order.seq >= seq):
                 raise LedgerError("A confirmation must come after the grant it confirms.")
-            _check(item)
+            _check(item, now)
             proof_data = {**item.proof, "nonce": secrets.token_hex(16)}
             event = ConsentEvent(
                 seq=seq,
@@ -164,37 +173,68 @@ def _update_derived_state(pending: list[PendingEvent], events: list[ConsentEvent
             contact_id__in=contact_ids, purpose_id__in=purpose_ids
         )
     }
-    states: dict[tuple, PurposeConsent] = {}
-    for item, event in zip(pending, events, strict=True):
-        key = (item.contact.pk, item.purpose.pk)
-        current = states.get(key) or _state(rows.get(key))
-        states[key] = apply_event(
-            current,
-            item.kind,
-            seq=event.seq,
-            at=event.occurred_at,
-            needs_confirmation=event.needs_confirmation,
-            confirms_seq=event.confirms_seq,
+    complained = set(
+        Contact.objects.filter(pk__in=contact_ids, complained_at__isnull=False).values_list(
+            "pk", flat=True
         )
-    new_rows, changed = [], []
+    )
+    new_entries: dict[tuple, list[LedgerEntry]] = {}
+    for item, event in zip(pending, events, strict=True):
+        new_entries.setdefault((item.contact.pk, item.purpose.pk), []).append(entry_of(event))
+    subjects = {item.contact.pk: item.contact.ledger_key for item in pending}
+    states: dict[tuple, PurposeConsent] = {}
+    refold = []
+    for key, entries in new_entries.items():
+        row = rows.get(key)
+        earliest = min(entry.at for entry in entries)
+        if (
+            key[0] in complained
+            or (row is not None and row.last_at is None)
+            or row is not None
+            and earliest < row.last_at
+        ):
+            refold.append(key)
+        else:
+            states[key] = fold_purpose(entries, start=state_from_row(row))
+    states.update(_refolded(refold, subjects))
+    _write_states(states, rows)
+
+
+def _refolded(keys: list[tuple], subjects: dict) -> dict[tuple, PurposeConsent]:
+    """Fold the named (contact, purpose) pairs again from the whole ledger."""
+    if not keys:
+        return {}
+    contact_of = {subjects[contact_id]: contact_id for contact_id, _purpose in keys}
+    wanted = set(keys)
+    entries: dict = {}
+    events = ConsentEvent.objects.filter(subject_key__in=list(contact_of)).only(*FOLD_FIELDS)
+    for event in events:
+        entries.setdefault(contact_of[event.subject_key], []).append(
+            (event.purpose_id, entry_of(event))
+        )
+    return {
+        (contact_id, purpose_id): fold_purpose(
+            entry for p, entry in entries.get(contact_id, []) if p in (purpose_id, None)
+        )
+        for contact_id, purpose_id in wanted
+    }
+
+
+def _write_states(states: dict[tuple, PurposeConsent], rows: dict) -> None:
+    new_rows, changed, gone = [], [], []
     for (contact_id, purpose_id), state in states.items():
-        values = {
-            "status": state.status.value,
-            "grant_seq": state.grant_seq,
-            "granted_at": state.granted_at,
-            "confirmed_at": state.confirmed_at,
-            "changed_at": state.changed_at,
-            "last_seq": state.last_seq,
-        }
+        values = row_values(state)
         row = rows.get((contact_id, purpose_id))
-        if row is None:
+        if state.status == ConsentStatus.NONE:  # "no consent at all" has no derived row
+            if row is not None:
+                gone.append(row.pk)
+        elif row is None:
             new_rows.append(ConsentState(contact_id=contact_id, purpose_id=purpose_id, **values))
         else:
             for name, value in values.items():
                 setattr(row, name, value)
             changed.append(row)
     insert_rows(ConsentState, new_rows)
+    ConsentState.objects.filter(pk__in=gone).delete()
     if changed:
-        ConsentState.objects.bulk_update(
-            changed, ["status", "grant_seq", "granted_at", "confirmed_at", "changed_at", "last_seq"]
-        )
+        ConsentState.objects.bulk_update(changed, list(row_values(PurposeConsent())))

@@ -44,6 +44,8 @@ class Source:
     # Bytes read so far and the total, for progress (None when unknown).
     size: int | None = None
     position: callable = lambda: 0
+    # Opens the same file again from its first row (None: it can be read once).
+    reopen: callable = None
 
 
 class _CountingBinary(io.RawIOBase):
@@ -256,9 +258,12 @@ def open_path(path: str | Path, *, encoding: str = "utf-8") -> Source:
     """Open a CSV or XLSX file by its name (the caller closes nothing: generators do)."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return open_xlsx(str(path), path.name)
-    binary = path.open("rb")
-    return open_csv(binary, path.name, encoding=encoding, size=path.stat().st_size)
+        source = open_xlsx(str(path), path.name)
+    else:
+        binary = path.open("rb")
+        source = open_csv(binary, path.name, encoding=encoding, size=path.stat().st_size)
+    source.reopen = lambda: open_path(path, encoding=encoding)
+    return source
 
 
 def open_upload(upload, *, encoding: str = "utf-8") -> Source:

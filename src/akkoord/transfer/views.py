@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,22 +18,25 @@ from akkoord.contacts.models import ContactField
 from akkoord.transfer import formats
 from akkoord.transfer.exporting import write_export
 from akkoord.transfer.forms import ExportForm, UploadForm
-from akkoord.transfer.importer import ImportError_, ImportRun, RowParser, prepare, run_import
+from akkoord.transfer.importer import ImportError_, RowParser, prepare
+from akkoord.transfer.jobs import start_job
+from akkoord.transfer.models import ImportJob
 from akkoord.transfer.reading import FileProblem, open_path
+from akkoord.transfer.uploads import remove_upload, store_upload, upload_dir, upload_path
 
 PREVIEW_ROWS = 10
 SESSION_KEY = "transfer_upload"
-
-
-def _upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "transfer-uploads"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+REFRESH_SECONDS = 2
 
 
 def _stored_upload(request) -> dict | None:
     info = request.session.get(SESSION_KEY)
-    if not info or not (_upload_dir() / info["stored"]).exists():
+    if not info:
+        return None
+    try:
+        if not upload_path(info["stored"]).exists():
+            return None
+    except ValueError:
         return None
     return info
 
@@ -42,7 +44,7 @@ def _stored_upload(request) -> dict | None:
 def _discard(request) -> None:
     info = request.session.pop(SESSION_KEY, None)
     if info:
-        (_upload_dir() / info["stored"]).unlink(missing_ok=True)
+        remove_upload(info["stored"])
 
 
 @staff_required
@@ -57,11 +59,7 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         _discard(request)
         upload = form.cleaned_data["file"]
-        suffix = ".xlsx" if upload.name.lower().endswith(".xlsx") else ".csv"
-        stored = secrets.token_hex(16) + suffix
-        with (_upload_dir() / stored).open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        stored = store_upload(upload)
         request.session[SESSION_KEY] = {
             "stored": stored,
             "name": Path(upload.name).name[:150],
@@ -74,7 +72,7 @@ def import_upload(request):
 
 
 def _open(info):
-    source = open_path(_upload_dir() / info["stored"], encoding=info["encoding"])
+    source = open_path(upload_path(info["stored"]), encoding=info["encoding"])
     source.name = info["name"]
     return source
 
@@ -110,30 +108,21 @@ def import_preview(request):
         return _preview_page(request, info, source, mapping, fmt, field_keys, None)
     if request.method == "POST" and request.POST.get("action") in ("check", "import"):
         dry_run = request.POST["action"] == "check"
-        report = run_import(
-            ImportRun(
-                source,
-                mapping,
-                purpose,
-                format=fmt,
-                valid_only=request.POST.get("valid_only") == "on",
-                dry_run=dry_run,
-                actor=request.user.email,
-            )
+        job = start_job(
+            request.user,
+            stored_name=info["stored"],
+            file_name=info["name"],
+            purpose_key=purpose.key if purpose else "",
+            fmt=fmt,
+            encoding=info["encoding"],
+            mapping=mapping,
+            valid_only=request.POST.get("valid_only") == "on",
+            dry_run=dry_run,
         )
-        if report.committed:
-            audit(
-                request.user,
-                AuditAction.CREATE,
-                object_type="import",
-                detail=f"import of {report.created} contacts, {report.events} consent events",
-            )
-            _discard(request)
-        return render(
-            request,
-            "transfer/import_report.html",
-            {"report": report, "can_retry": not report.committed},
-        )
+        if not dry_run:
+            # The job owns the upload now and removes it when it ends.
+            request.session.pop(SESSION_KEY, None)
+        return redirect("transfer:import_job", pk=job.pk)
     return _preview_page(request, info, source, mapping, fmt, field_keys, purpose)
 
 
@@ -170,12 +159,28 @@ def _preview_page(request, info, source, mapping, fmt, field_keys, purpose):
     )
 
 
+@staff_required(change=True)
+def import_job(request, pk: int):
+    """An import's progress while it runs (the page reloads itself), then its report."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    return render(
+        request,
+        "transfer/import_job.html",
+        {
+            "job": job,
+            "report": job.report,
+            "refresh_seconds": REFRESH_SECONDS,
+            "can_retry": job.dry_run and _stored_upload(request) is not None,
+        },
+    )
+
+
 @staff_required(admin=True)
 def export(request):
     """Download all contacts and consents as an AES-encrypted zip."""
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        stored = _upload_dir() / f"export-{secrets.token_hex(16)}.zip"
+        stored = upload_dir() / f"export-{secrets.token_hex(16)}.zip"
         counts = write_export(str(stored), form.cleaned_data["password"])
         audit(
             request.user,

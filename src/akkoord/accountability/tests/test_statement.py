@@ -136,14 +136,14 @@ def test_changing_a_purposes_retention_changes_register_and_statement(complete, 
         return days["nieuwsbrief"], " ".join(retention)
 
     days, text = texts()
-    assert days == 730 and "Newsletter: 730 days" in text
+    assert days == 730 and "Newsletter: 2 years" in text
     newsletter.retention_days = 400
     newsletter.save()
     days, text = texts()
     assert (
         days == 400
         and "Newsletter: 400 days" in text
-        and "730 days after" not in text.split("Product updates")[0]
+        and "2 years after" not in text.split("Product updates")[0]
     )
 
 

@@ -129,7 +129,7 @@ def test_retention_dry_run_from_the_staff_page(complete, admin_client):
     assert response.status_code == 302
     assert RetentionRun.objects.get().dry_run
     page = admin_client.get(reverse("accountability:retention")).content.decode()
-    assert "contacts_erased: 0" in page
+    assert "Personen verwijderd na hun bewaartermijn: 0" in page
 
 
 def test_current_statement_helpers_follow_publishing(complete, admin):

@@ -115,14 +115,36 @@ def template(db):
 
 
 @pytest.fixture
-def make_campaign(db, sending_domain, template, marketer):
+def repermission_template(db):
+    """A re-permission mail with the Yes and No links in both languages and parts."""
+    return MailTemplate.objects.create(
+        name="Blijft u?",
+        subject_nl="Wilt u onze nieuwsbrief blijven ontvangen?",
+        text_nl="Beste {{ first_name }},\n\nNieuwe wandelschoenen.\nJa: {{ yes_url }}\nNee: {{ no_url }}\n",
+        html_nl=(
+            "<html><body><p>Nieuwe wandelschoenen.</p>"
+            '<p><a href="{{ yes_url }}">Ja</a> <a href="{{ no_url }}">Nee</a></p></body></html>'
+        ),
+        subject_en="Do you want to keep receiving our newsletter?",
+        text_en="Dear {{ first_name }},\n\nNew hiking boots.\nYes: {{ yes_url }}\nNo: {{ no_url }}\n",
+        html_en=(
+            '<html><body><p><a href="{{ yes_url }}">Yes</a> '
+            '<a href="{{ no_url }}">No</a></p></body></html>'
+        ),
+    )
+
+
+@pytest.fixture
+def make_campaign(db, sending_domain, template, repermission_template, marketer):
     def make(purpose, mail_class="marketing_similar", audience="customers_and_optins", **extra):
+        extra.setdefault(
+            "template", repermission_template if mail_class == "repermission" else template
+        )
         return Campaign.objects.create(
             name="Test",
             purpose=purpose,
             mail_class=mail_class,
             audience=audience or "",
-            template=template,
             sending_domain=sending_domain,
             from_name="Wandelwinkel",
             from_local="nieuws",

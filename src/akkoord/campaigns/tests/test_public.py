@@ -238,3 +238,17 @@ def test_erasure_keeps_the_anonymous_delivery_row_only(contact, newsletter, make
     erase_contact(contact, reason="request", via="staff")
     delivery = Delivery.objects.get()
     assert delivery.contact is None and delivery.smtp_reply == ""
+
+
+def test_the_unsubscribed_page_leads_to_the_customer_centre_without_handing_out_access(
+    subscribed, newsletter
+):
+    """The page after unsubscribing points to all other choices; the centre link is
+    mailed to the person, never put on a page an unsubscribe link (which may have
+    been forwarded) opens."""
+    contact, campaign, url = subscribed
+    page = Client().post(url, {"List-Unsubscribe": "One-Click"}, HTTP_ACCEPT_LANGUAGE="nl")
+    html = page.content.decode()
+    assert f'href="{reverse("centre:request_link")}" id="to-centre"' in html
+    assert "klantcentrum" in html
+    assert "/centre/ey" not in html  # no personal centre token on the page

@@ -13,6 +13,9 @@ from akkoord.campaigns.dkimsign import public_record
 from akkoord.campaigns.dnscheck import check_domain
 from akkoord.campaigns.models import Campaign, CampaignStatus, Delivery, MailTemplate
 from akkoord.campaigns.tests.conftest import dkim_test_key, grant, stub_dns
+from akkoord.consent.ledger import record_event
+from akkoord.consent.rules import EventKind
+from akkoord.contacts.services import register_contact
 from akkoord.lib.panels import contact_page
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +89,9 @@ def test_start_sends_and_progress_and_recipients_explain_why(
     grant(contact, newsletter)
     campaign = make_campaign(newsletter, "marketing_other", "optins")
     with django_capture_on_commit_callbacks(execute=True):
-        response = marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": ""})
+        response = marketer_client.post(
+            f"/campaigns/{campaign.pk}/start", {"send_at": "", "confirmed": "yes"}
+        )
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
@@ -109,11 +114,11 @@ def test_schedule_pause_resume_cancel(marketer_client, make_campaign, newsletter
     grant(contact, newsletter)
     campaign = make_campaign(newsletter, "marketing_other", "optins")
     past = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": past})
+    marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": past, "confirmed": "yes"})
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.DRAFT, "a moment in the past is refused"
     future = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": future})
+    marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": future, "confirmed": "yes"})
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
     assert not Delivery.objects.exists(), "the audience is frozen when sending starts"
@@ -238,3 +243,76 @@ def test_bad_input_on_staff_pages_is_refused_and_changes_nothing(
     assert not Delivery.objects.exists()
     assert marketer_client.get("/campaigns/999999/").status_code == 404
     assert marketer_client.post("/campaigns/999999/start", {"send_at": ""}).status_code == 404
+
+
+def test_send_asks_first_with_the_number_of_recipients_and_the_audience(
+    marketer_client, make_campaign, newsletter, contact
+):
+    grant(contact, newsletter)
+    other, _created = register_contact({"email": "piet@example.nl"}, source_kind="staff")
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+    page = marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": ""})
+    assert page.status_code == 200
+    html = page.content.decode()
+    # One person has consent (jan), one has none (piet): "send to 1".
+    assert '<p class="stat" id="confirm-count">1</p>' in html
+    assert campaign.get_audience_display() in html
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT and not Delivery.objects.exists()
+    assert 'name="confirmed" value="yes"' in html
+
+
+def test_who_is_left_out_is_listed_by_name_before_and_after_sending(
+    marketer_client,
+    make_campaign,
+    newsletter,
+    contact,
+    smtp_sink,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    settings.AKKOORD_SMTP_URL = smtp_sink.url
+    grant(contact, newsletter)
+    # DOMAIN: opt-ins only needs consent; no consent and a withdrawal both leave a person out.
+    never, _c = register_contact(
+        {"email": "nooit@example.nl", "first_name": "Nooit"}, source_kind="staff"
+    )
+    gone, _c = register_contact(
+        {"email": "weg@example.nl", "first_name": "Weg"}, source_kind="staff"
+    )
+    grant(gone, newsletter)
+    record_event(gone, newsletter, EventKind.WITHDRAWN, channel="staff")
+    campaign = make_campaign(newsletter, "marketing_other", "optins")
+
+    def left_out():
+        html = marketer_client.get(f"/campaigns/{campaign.pk}/excluded").content.decode()
+        table = html[html.index('id="excluded-people"') :]
+        return {name for name in ("Jan", "Nooit", "Weg") if f">{name}" in table}
+
+    assert left_out() == {"Nooit", "Weg"}
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer_client.post(f"/campaigns/{campaign.pk}/start", {"send_at": "", "confirmed": "yes"})
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    # After sending the list is the one decided then, even if Weg subscribes again now.
+    grant(gone, newsletter)
+    assert left_out() == {"Nooit", "Weg"}
+    detail = marketer_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="frozen-exclusions"' in detail
+    # A finished campaign offers no pause or cancel.
+    assert f"/campaigns/{campaign.pk}/pause" not in detail
+    assert f"/campaigns/{campaign.pk}/cancel" not in detail
+
+
+def test_a_first_campaign_is_guided_step_by_step(marketer_client, newsletter, db):
+    """On an empty install "New campaign" says what is missing, in order, with where to do it."""
+    from akkoord.campaigns.models import SendingDomain
+
+    page = marketer_client.get("/campaigns/new").content.decode()
+    assert 'id="setup-steps"' in page and 'name="name"' not in page
+    assert "/campaigns/domains/" in page and "/campaigns/templates/new" in page
+    SendingDomain.objects.create(domain="mail.example.com", selector="a")
+    MailTemplate.objects.create(name="T", subject_nl="Hallo", text_nl="Tekst")
+    page = marketer_client.get("/campaigns/new").content.decode()
+    assert 'id="setup-steps"' not in page and 'name="name"' in page
+    assert 'id="setup-steps"' not in marketer_client.get("/campaigns/").content.decode()

@@ -9,14 +9,16 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from akkoord.centre.links import centre_token
 from akkoord.centre.tests.helpers import SIGNUP_IP, signed_up
+from akkoord.consent.audiences import facts_for
 from akkoord.consent.ledger import current_consent
 from akkoord.consent.models import ConsentEvent, ConsentProof
-from akkoord.consent.rules import ConsentStatus
+from akkoord.consent.rules import Audience, Basis, ConsentStatus, MailClass, Reason, decide
 from akkoord.contacts.models import Activity, ActivityKind, ContactField
-from akkoord.contacts.services import record_purchase
+from akkoord.contacts.services import record_purchase, update_contact
 from akkoord.mail.outgoing import send_service_mail
 
 
@@ -82,6 +84,7 @@ def test_correcting_records_old_and_new_value(client, contact, token):
         category="professional",
         editable_by_contact=False,
     )
+    update_contact(contact, {"fields": {"city": "Utrecht", "segment": "B2C"}}, actor="test")
     page = client.get(url("correct", token)).content.decode()
     assert 'name="field_city"' in page and "segment" not in page
     response = client.post(
@@ -91,10 +94,34 @@ def test_correcting_records_old_and_new_value(client, contact, token):
     assert response.status_code == 302
     contact.refresh_from_db()
     assert contact.first_name == "Johannes"
-    change = contact.activities.get(kind=ActivityKind.CHANGED)
+    change = contact.activities.filter(kind=ActivityKind.CHANGED, data__via="centre").get()
     assert change.data["changes"]["first_name"] == ["Jan", "Johannes"]
-    assert change.data["changes"]["fields.city"] == ["", "Delft"]
-    assert change.data["via"] == "centre"
+    assert change.data["changes"]["fields.city"] == ["Utrecht", "Delft"]
+
+
+def test_correcting_does_not_invite_data_the_organisation_does_not_hold(client, contact, token):
+    """Data minimisation: the page offers what is held about the person, nothing more."""
+    ContactField.objects.create(
+        key="birthday", label_nl="Geboortedatum", label_en="Birthday", category="demographic"
+    )
+    page = client.get(url("correct", token)).content.decode()
+    assert 'name="first_name"' in page  # held: Jan
+    assert 'name="field_birthday"' not in page  # configured, but nothing held
+    assert 'name="organisation_name"' not in page  # nothing held
+    # Posting a field that is not offered adds nothing either.
+    client.post(
+        url("correct", token),
+        {
+            "first_name": "Jan",
+            "last_name": "Jansen",
+            "field_birthday": "1980-01-01",
+            "organisation_name": "Jansen BV",
+            "language": "nl",
+        },
+    )
+    contact.refresh_from_db()
+    assert contact.organisation_name == ""
+    assert not contact.field_values.exists()
 
 
 def test_bad_corrections_save_nothing_and_say_why(client, contact, token):
@@ -160,6 +187,49 @@ def test_withdraw_all_and_object(client, contact, token, newsletter, product_upd
     assert contact.objected_at is not None
     objection = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind="objected")
     assert objection.purpose is None
+
+
+def test_the_person_can_lift_their_objection_but_the_soft_opt_in_stays_gone(
+    client, contact, token, newsletter
+):
+    signed_up(contact, newsletter)  # a confirmed newsletter subscription
+    record_purchase(
+        contact, purchased_on=timezone.localdate(), description="Tent", objection_offered=True
+    )
+    client.post(url("choose", token), {"action": "object"})
+    contact.refresh_from_db()
+    facts = facts_for(contact, newsletter)
+    assert decide_now(facts, Audience.OPTINS).reason == Reason.OBJECTED
+    page = client.get(url("home", token)).content.decode()
+    assert 'value="lift_objection"' in page and "Mijn bezwaar opheffen" in page
+
+    response = client.post(url("choose", token), {"action": "lift_objection"})
+
+    assert response.status_code == 302
+    lifted = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind="objection_lifted")
+    assert lifted.channel == "centre" and lifted.purpose is None
+    contact.refresh_from_db()
+    assert contact.objected_at is None and contact.has_objected
+    facts = facts_for(contact, newsletter)
+    # The subscription the person still has counts again...
+    assert decide_now(facts, Audience.OPTINS).basis == Basis.CONSENT
+    # ...but the customer relationship never comes back after an objection.
+    assert decide_now(facts, Audience.CUSTOMERS).reason == Reason.OBJECTED
+    page = client.get(url("home", token)).content.decode()
+    assert 'value="lift_objection"' not in page
+    # Lifting again changes nothing.
+    client.post(url("choose", token), {"action": "lift_objection"})
+    assert ConsentEvent.objects.filter(kind="objection_lifted").count() == 1
+
+
+def decide_now(facts, audience):
+    return decide(
+        facts,
+        MailClass.MARKETING_SIMILAR,
+        audience,
+        today=timezone.localdate(),
+        customer_months=24,
+    )
 
 
 def test_unknown_choices_are_refused(client, contact, token):
@@ -358,7 +428,8 @@ def test_an_unsubscribe_by_one_click_is_explained_in_words(client, contact, toke
     )
     page = client.get(url("home", token)).content.decode()
     assert "met één klik in uw e-mailprogramma (List-Unsubscribe)" in page
-    assert "Verzendingnummer" in page
+    # The mailing is named (it no longer exists here, so by its number), not "campaign: 7".
+    assert "<dt>Mailing</dt><dd>mailingnummer 7</dd>" in page
 
 
 @pytest.mark.parametrize(
@@ -406,6 +477,7 @@ def test_staff_see_the_persons_corrections_with_old_and_new_value(
     ContactField.objects.create(
         key="city", label_nl="Woonplaats", label_en="City", category="contact"
     )
+    update_contact(contact, {"fields": {"city": "Utrecht"}}, actor="test")
     client.post(
         url("correct", token),
         {"first_name": "Johannes", "last_name": "Jansen", "field_city": "Delft", "language": "nl"},
@@ -414,4 +486,32 @@ def test_staff_see_the_persons_corrections_with_old_and_new_value(
     panel = page[page.index('id="centre-panel"') :]
     assert "Gecorrigeerd door de persoon in het klantcentrum" in panel
     assert "<td>Voornaam</td><td>Jan</td><td>Johannes</td>" in panel
-    assert "<td>Woonplaats</td><td>—</td><td>Delft</td>" in panel
+    assert "<td>Woonplaats</td><td>Utrecht</td><td>Delft</td>" in panel
+
+
+def test_subscribing_again_under_an_objection_counts_as_a_double_opt_in(
+    client, contact, token, product_updates
+):
+    # Product updates need no double opt-in; the person subscribed before objecting.
+    assert not product_updates.double_opt_in
+    client.post(url("choose", token), {"action": "subscribe", "purpose": product_updates.key})
+    client.post(url("choose", token), {"action": "object"})
+    contact.refresh_from_db()
+    assert decide_now(facts_for(contact, product_updates), Audience.OPTINS).reason == (
+        Reason.OBJECTED
+    )
+    page = client.get(url("home", token)).content.decode()
+    assert (
+        f'name="purpose" value="{product_updates.key}"><button name="action" value="subscribe"'
+        in page
+    )
+
+    client.post(url("choose", token), {"action": "subscribe", "purpose": product_updates.key})
+
+    kinds = list(
+        ConsentEvent.objects.filter(subject_key=contact.ledger_key).values_list("kind", flat=True)
+    )
+    assert kinds == ["granted", "objected", "granted", "confirmed"]
+    contact.refresh_from_db()
+    decision = decide_now(facts_for(contact, product_updates), Audience.OPTINS)
+    assert decision.basis == Basis.CONSENT

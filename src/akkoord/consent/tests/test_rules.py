@@ -12,12 +12,17 @@ from akkoord.consent.rules import (
     ConsentStatus,
     ContactFacts,
     EventKind,
+    LedgerEntry,
     MailClass,
     PurposeConsent,
     Reason,
+    Standing,
     apply_event,
     customer_cutoff,
     decide,
+    fold_purpose,
+    fold_standing,
+    is_late,
     months_before,
 )
 
@@ -97,12 +102,61 @@ def test_objection_is_absolute_for_customers_and_earlier_consent():
         assert not decision.allowed and decision.reason == Reason.OBJECTED
 
 
-def test_explicit_consent_after_an_objection_counts_for_that_purpose_only():
-    facts = customer(consent=consent(at=T0 + timedelta(days=2)), objected_at=T0)
+def test_double_opt_in_after_an_objection_counts_for_that_purpose_only():
+    later = T0 + timedelta(days=2)
+    facts = customer(consent=consent(at=later, confirmed=later), objected_at=T0, has_objected=True)
     assert run(facts, OTHER, Audience.OPTINS).basis == Basis.CONSENT
+    assert run(facts, SIMILAR, Audience.CUSTOMERS_AND_OPTINS).basis == Basis.CONSENT
     # ...but the soft opt-in stays blocked.
-    no_consent = customer(objected_at=T0)
+    assert run(facts, SIMILAR, Audience.CUSTOMERS).reason == Reason.OBJECTED
+    no_consent = customer(objected_at=T0, has_objected=True)
     assert run(no_consent, SIMILAR, Audience.CUSTOMERS).reason == Reason.OBJECTED
+
+
+@pytest.mark.parametrize(
+    ("granted", "confirmed"),
+    [
+        (T0 + timedelta(days=2), None),  # no double opt-in
+        (T0 - timedelta(days=1), T0 + timedelta(days=2)),  # given before, confirmed after
+        (T0, T0 + timedelta(days=2)),  # given at the same instant: not after
+    ],
+)
+def test_an_objection_is_not_lifted_by_a_weaker_consent(granted, confirmed):
+    facts = ContactFacts(
+        consent=consent(at=granted, confirmed=confirmed), objected_at=T0, has_objected=True
+    )
+    for audience in (Audience.OPTINS, Audience.CUSTOMERS_AND_OPTINS):
+        assert run(facts, SIMILAR, audience).reason == Reason.OBJECTED
+
+
+def test_after_a_lifted_objection_consents_count_but_the_soft_opt_in_does_not():
+    # The objection was lifted: none in force, but the person did object once.
+    facts = customer(consent=consent(at=T0 - timedelta(days=9)), has_objected=True)
+    assert run(facts, OTHER, Audience.OPTINS).basis == Basis.CONSENT
+    assert run(facts, SIMILAR, Audience.CUSTOMERS).reason == Reason.OBJECTED
+    unproven = ContactFacts(consent=consent(ConsentStatus.UNPROVEN), has_objected=True)
+    assert run(unproven, MailClass.REPERMISSION, None).allowed
+
+
+def test_an_objection_in_force_blocks_the_repermission_mail():
+    facts = ContactFacts(
+        consent=consent(ConsentStatus.UNPROVEN), objected_at=T0 - timedelta(days=1)
+    )
+    assert run(facts, MailClass.REPERMISSION, None).reason == Reason.OBJECTED
+
+
+def test_a_complaint_excludes_until_a_double_opt_in_after_it():
+    before = customer(consent=consent(at=T0 - timedelta(days=1)), complained_at=T0)
+    for audience in Audience:
+        assert run(before, SIMILAR, audience).reason == Reason.COMPLAINED
+    later = T0 + timedelta(days=1)
+    single = customer(consent=consent(at=later), complained_at=T0)
+    assert run(single, OTHER, Audience.OPTINS).reason == Reason.COMPLAINED
+    double = customer(consent=consent(at=later, confirmed=later), complained_at=T0)
+    assert run(double, OTHER, Audience.OPTINS).basis == Basis.CONSENT
+    assert run(double, SIMILAR, Audience.CUSTOMERS_AND_OPTINS).basis == Basis.CONSENT
+    # The soft opt-in never comes back after a complaint.
+    assert run(double, SIMILAR, Audience.CUSTOMERS).reason == Reason.COMPLAINED
 
 
 def test_withdrawn_purpose_excludes_even_a_customer():
@@ -135,7 +189,7 @@ def test_nobody_without_any_basis_is_asked_for_consent():
     ("extra", "reason"),
     [
         ({"hard_bounced": True}, Reason.HARD_BOUNCED),
-        ({"complained": True}, Reason.COMPLAINED),
+        ({"complained_at": T0}, Reason.COMPLAINED),
         ({"suppressed_at": T0}, Reason.SUPPRESSED),
     ],
 )
@@ -218,3 +272,111 @@ def test_months_before_moves_back_whole_months(day, months):
     assert (day.year * 12 + day.month) - (earlier.year * 12 + earlier.month) == months
     assert earlier.day <= day.day
     assert earlier.day == day.day or (earlier + timedelta(days=1)).month != earlier.month
+
+
+# --- the time-ordered folds --------------------------------------------------
+
+
+def entry(seq, kind, days, **extra):
+    return LedgerEntry(seq, kind, T0 + timedelta(days=days), **extra)
+
+
+def test_a_grant_reported_late_does_not_undo_a_later_withdrawal():
+    # Arrival order: grant, withdrawal, then a grant dated a year before both.
+    state = fold_purpose(
+        [
+            entry(1, EventKind.GRANTED, 365),
+            entry(2, EventKind.WITHDRAWN, 365),
+            entry(3, EventKind.GRANTED, 0),
+        ]
+    )
+    assert state.status == ConsentStatus.WITHDRAWN and state.last_seq == 2
+
+
+def test_equal_times_count_in_ledger_order():
+    at_once = [entry(1, EventKind.GRANTED, 1), entry(2, EventKind.WITHDRAWN, 1)]
+    assert fold_purpose(at_once).status == ConsentStatus.WITHDRAWN
+    reverse = [entry(1, EventKind.WITHDRAWN, 1), entry(2, EventKind.GRANTED, 1)]
+    assert fold_purpose(reverse).status == ConsentStatus.GRANTED
+
+
+def test_an_expired_grant_counts_as_if_it_never_happened():
+    before = [entry(1, EventKind.GRANTED, 0)]
+    expired = [
+        *before,
+        entry(2, EventKind.GRANTED, 1, needs_confirmation=True),
+        entry(3, EventKind.EXPIRED, 5, confirms_seq=2),
+    ]
+    state = fold_purpose(expired)
+    assert state.status == ConsentStatus.GRANTED and state.grant_seq == 1
+    assert fold_purpose(
+        [
+            entry(1, EventKind.GRANTED, 0, needs_confirmation=True),
+            entry(2, EventKind.EXPIRED, 3, confirms_seq=1),
+        ]
+    ).status == (ConsentStatus.NONE)
+
+
+def test_a_complaint_withdraws_at_its_time():
+    state = fold_purpose([entry(1, EventKind.GRANTED, 0), entry(2, EventKind.COMPLAINED, 3)])
+    assert state.status == ConsentStatus.WITHDRAWN
+    later = fold_purpose([entry(1, EventKind.GRANTED, 5), entry(2, EventKind.COMPLAINED, 3)])
+    assert later.status == ConsentStatus.GRANTED
+    # An old list never revives the withdrawal the complaint made.
+    old_list = fold_purpose([entry(1, EventKind.COMPLAINED, 3), entry(2, EventKind.UNPROVEN, 4)])
+    assert old_list.status == ConsentStatus.WITHDRAWN
+
+
+def test_a_confirmation_keeps_the_time_of_its_grant():
+    state = fold_purpose(
+        [
+            entry(1, EventKind.GRANTED, 0, needs_confirmation=True),
+            entry(2, EventKind.CONFIRMED, 2, confirms_seq=1),
+        ]
+    )
+    assert state.granted_at == T0 and state.confirmed_at == T0 + timedelta(days=2)
+
+
+def test_standing_follows_the_time_objections_happened():
+    lifted = fold_standing(
+        [entry(2, EventKind.OBJECTION_LIFTED, 5), entry(1, EventKind.OBJECTED, 1)]
+    )
+    assert lifted == Standing(None, True, None)
+    # A lifting dated before the objection lifts nothing.
+    in_force = fold_standing(
+        [entry(1, EventKind.OBJECTED, 5), entry(2, EventKind.OBJECTION_LIFTED, 1)]
+    )
+    assert in_force == Standing(T0 + timedelta(days=5), True, None)
+    complained = fold_standing(
+        [entry(1, EventKind.COMPLAINED, 4), entry(2, EventKind.COMPLAINED, 2)]
+    )
+    assert complained.complained_at == T0 + timedelta(days=4) and not complained.has_objected
+
+
+events_in_any_order = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [EventKind.GRANTED, EventKind.CONFIRMED, EventKind.WITHDRAWN, EventKind.UNPROVEN]
+        ),
+        st.integers(0, 5),
+        st.booleans(),
+    ),
+    max_size=8,
+)
+
+
+@given(events_in_any_order, st.randoms())
+def test_the_fold_does_not_depend_on_arrival_order(steps, random):
+    entries = [
+        entry(seq, kind, days, needs_confirmation=double)
+        for seq, (kind, days, double) in enumerate(steps, start=1)
+    ]
+    shuffled = list(entries)
+    random.shuffle(shuffled)
+    assert fold_purpose(shuffled) == fold_purpose(entries)
+
+
+def test_an_event_before_a_recorded_one_is_late():
+    recorded = [entry(1, EventKind.GRANTED, 5)]
+    assert is_late(entry(2, EventKind.WITHDRAWN, 1), recorded)
+    assert not is_late(entry(2, EventKind.WITHDRAWN, 5), recorded)

@@ -212,7 +212,7 @@ def test_timeline_and_purchases_are_shown(marketer_client, contact):
     )
     html = marketer_client.get(url(contact), **speak(marketer_client, "en")).content.decode()
     assert "Racefiets &lt;em&gt;X&lt;/em&gt;" in html
-    assert "purchase on 2026-03-01" in html
+    assert "Purchase on March 1, 2026" in html
     assert "Registered" in html
 
 

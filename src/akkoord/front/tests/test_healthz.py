@@ -13,7 +13,12 @@ def test_healthz_says_ok_with_a_recent_worker_heartbeat(client, db):
     WorkerHeartbeat.objects.create(worker_id="host:1", seen_at=timezone.now())
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "worker": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker": "ok",
+        "campaigns": "ok",
+    }
 
 
 def test_healthz_without_any_worker_says_not_seen(client, db):
@@ -50,7 +55,7 @@ def test_healthz_refuses_writes(client, db):
 def test_healthz_needs_no_sign_in_and_reveals_nothing_personal(client, contact):
     body = client.get("/healthz").content.decode()
     assert contact.email not in body
-    assert set(client.get("/healthz").json()) == {"status", "database", "worker"}
+    assert set(client.get("/healthz").json()) == {"status", "database", "worker", "campaigns"}
 
 
 def test_healthz_answers_head_for_load_balancers(client, db):

@@ -122,7 +122,7 @@ def _rows(db_path, sql: str) -> list[tuple]:
 
 def test_serve_demo_runs_web_worker_and_mail_catcher_and_stops_cleanly(served):
     health = _wait_until_healthy(served)
-    assert health == {"status": "ok", "database": "ok", "worker": "ok"}
+    assert health == {"status": "ok", "database": "ok", "worker": "ok", "campaigns": "ok"}
     text = served["output"].text
     assert "Demo data created." in text
     assert "password:" in text and "otpauth://totp/" in text

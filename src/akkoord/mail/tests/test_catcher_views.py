@@ -50,9 +50,9 @@ def test_list_shows_newest_first(dpo_client, language, word):
     assert html.index("Nieuw bericht") < html.index("Oud bericht")
 
 
-def test_detail_shows_headers_and_text_part(dpo_client):
+def test_detail_shows_headers_and_text_part(admin_client):
     message = caught("Bevestig je inschrijving", html="<p>Hallo <b>Jan</b></p>")
-    html = dpo_client.get(f"/mail/{message.pk}/", **speak(dpo_client, "en")).content.decode()
+    html = admin_client.get(f"/mail/{message.pk}/", **speak(admin_client, "en")).content.decode()
     assert "List-Unsubscribe" in html
     assert "https://example.com/u/abc" in html
     assert "Hallo Jan,\nwelkom." in html
@@ -62,21 +62,22 @@ def test_detail_shows_headers_and_text_part(dpo_client):
     ).exists()
 
 
-def test_html_part_cannot_run_scripts(dpo_client):
+def test_html_part_cannot_run_scripts(admin_client):
     evil = '<p onclick="x()">Hi</p><script>alert("pwned")</script><img src=x onerror=alert(1)>'
     message = caught("Evil <script>", html=evil)
-    response = dpo_client.get(f"/mail/{message.pk}/")
+    response = admin_client.get(f"/mail/{message.pk}/")
     html = response.content.decode()
     assert "<script>" not in html
     assert "onerror=alert(1)>" not in html
-    assert "<iframe" in html and " sandbox " in html and 'srcdoc="&lt;p onclick=' in html
+    assert "<iframe" in html and 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in html
+    assert 'srcdoc="&lt;base target=&quot;_blank&quot;&gt;&lt;p onclick=' in html
     assert "allow-scripts" not in html
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_message_without_html_part(dpo_client):
+def test_message_without_html_part(admin_client):
     message = caught("Plain only")
-    html = dpo_client.get(f"/mail/{message.pk}/", **speak(dpo_client, "en")).content.decode()
+    html = admin_client.get(f"/mail/{message.pk}/", **speak(admin_client, "en")).content.decode()
     assert "This message has no HTML part." in html
     assert "<iframe" not in html
 
@@ -91,3 +92,70 @@ def test_only_signed_in_staff_see_caught_mail(client, db):
         response = client.get(url)
         assert response.status_code in (302, 403)
         assert b"Geheim" not in response.content
+
+
+def _with_link(path: str) -> CaughtMessage:
+    message = EmailMessage()
+    message["From"] = "Akkoord <noreply@example.com>"
+    message["To"] = "jan@example.nl"
+    message["Subject"] = "Uw gegevens"
+    message.set_content(f"Bekijk uw gegevens: http://testserver{path}\n")
+    message.add_alternative(
+        f'<p><a href="http://testserver{path}?x=1&amp;y=2">Bekijk</a></p>', subtype="html"
+    )
+    return CaughtMessage.objects.create(
+        mail_from="noreply@example.com",
+        recipients="jan@example.nl",
+        subject="Uw gegevens",
+        raw=message.as_bytes(),
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/centre/abc.def/", "/f/confirm/abc.def/", "/u/abc.def", "/r/abc.def"]
+)
+def test_the_dpo_cannot_open_a_caught_mail_with_a_personal_link(dpo_client, path):
+    message = _with_link(path)
+    response = dpo_client.get(f"/mail/{message.pk}/", **speak(dpo_client, "en"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "personal link" in page and "Only administrators" in page
+    assert "abc.def" not in page
+    assert not AuditEntry.objects.filter(object_type="caughtmessage", object_id=str(message.pk))
+
+
+def test_a_marketer_cannot_open_it_either(marketer_client):
+    message = _with_link("/centre/abc.def/")
+    assert marketer_client.get(f"/mail/{message.pk}/").status_code == 403
+
+
+def test_an_administrator_opens_a_caught_mail_with_a_personal_link(admin_client):
+    message = _with_link("/centre/abc.def/")
+    response = admin_client.get(f"/mail/{message.pk}/")
+    assert response.status_code == 200
+    assert "/centre/abc.def/" in response.content.decode()
+
+
+def test_the_dpo_opens_a_caught_mail_without_personal_links(dpo_client):
+    message = _with_link("/privacy/")
+    response = dpo_client.get(f"/mail/{message.pk}/")
+    assert response.status_code == 200
+    assert AuditEntry.objects.filter(object_type="caughtmessage", object_id=str(message.pk))
+
+
+def test_a_real_centre_link_is_recognised(dpo_client, admin_client, contact):
+    from akkoord.centre.links import centre_url
+
+    message = EmailMessage()
+    message["From"] = "Akkoord <noreply@example.com>"
+    message["To"] = contact.email
+    message["Subject"] = "Uw gegevens"
+    message.set_content(f"Bekijk uw gegevens:\n{centre_url(contact)}\n")
+    caught_mail = CaughtMessage.objects.create(
+        mail_from="noreply@example.com",
+        recipients=contact.email,
+        subject="Uw gegevens",
+        raw=message.as_bytes(),
+    )
+    assert dpo_client.get(f"/mail/{caught_mail.pk}/").status_code == 403
+    assert admin_client.get(f"/mail/{caught_mail.pk}/").status_code == 200

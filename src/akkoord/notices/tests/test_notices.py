@@ -205,8 +205,9 @@ def test_header_injection_cannot_add_a_header(contact, subject, organisation):
         assert_no_injection(message)
 
 
-def test_bulk_registrations_can_queue_the_mail_in_batches():
-    from akkoord.notices.services import queue_privacy_confirmations
+def test_bulk_registrations_are_queued_and_each_person_gets_one_mail():
+    from akkoord.notices.models import QueuedNotice
+    from akkoord.notices.services import deliver_queued_notices, queue_notices
 
     people = [
         Contact.objects.create(email=f"p{i}@example.nl", email_hash=str(i), source_kind="import")
@@ -214,13 +215,17 @@ def test_bulk_registrations_can_queue_the_mail_in_batches():
     ]
     people[0].informed_at = timezone.now()
     Contact.objects.filter(pk=people[0].pk).update(informed_at=people[0].informed_at)
-    queue_privacy_confirmations([p.pk for p in people], "import", batch=2)
+    queue_notices([p.pk for p in people], "import")
+    queue_notices([p.pk for p in people[:2]], "import")  # queued twice: still one each
+    assert QueuedNotice.objects.count() == 5
+    result = deliver_queued_notices()
     assert sorted(m.to[0] for m in mail.outbox) == [f"p{i}@example.nl" for i in range(1, 5)]
+    assert (result.sent, result.not_needed, result.next_due) == (4, 1, None)
+    assert not QueuedNotice.objects.exists()
     NoticeSettings.objects.update(send_on_import=False)
-    mail.outbox.clear()
     extra = Contact.objects.create(email="q@example.nl", email_hash="q", source_kind="import")
-    queue_privacy_confirmations([extra.pk], "import")
-    assert not mail.outbox
+    assert queue_notices([extra.pk], "import") == 0
+    assert not QueuedNotice.objects.exists()
 
 
 def test_a_disabled_form_channel_sends_nothing_after_the_confirmation(
@@ -323,3 +328,39 @@ def test_a_claim_left_by_a_crashed_worker_expires(time_machine):
     time_machine.shift(INFORM_CLAIM + timedelta(seconds=1))
     assert send_automatically(person.pk, "staff") is True
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "greeting"),
+    [
+        # The organisation recorded the name itself: greet by name.
+        ("staff", "Beste Marieke,"),
+        ("import", "Beste Marieke,"),
+        # Anyone can type a name into a public form for someone else's address:
+        # a mail to that address carries no words a stranger chose.
+        ("form", "Beste lezer,"),
+    ],
+)
+def test_the_privacy_confirmation_greets_by_name_only_a_name_the_organisation_recorded(
+    source, greeting
+):
+    contact, _created = register_contact(
+        {"email": "marieke@example.nl", "first_name": "Marieke"}, source_kind=source
+    )
+    mail.outbox.clear()
+    send_privacy_confirmation(contact, language="nl")
+    assert mail.outbox[0].body.startswith(greeting + "\n")
+
+
+def test_service_mail_comes_from_the_organisation_by_name(contact, settings):
+    settings.DEFAULT_FROM_EMAIL = "Akkoord <noreply@install.example>"
+    Organisation.current()
+    Organisation.objects.update(name="Fietsenwinkel Jansen", service_mail_from="")
+    send_privacy_confirmation(contact, language="nl")
+    sent = mail.outbox[-1].message()
+    assert sent["From"] == "Fietsenwinkel Jansen <noreply@install.example>"
+    Organisation.objects.update(service_mail_from="klantenservice@jansen.example")
+    send_privacy_confirmation(contact, language="nl")
+    sent = mail.outbox[-1].message()
+    assert sent["From"] == "Fietsenwinkel Jansen <klantenservice@jansen.example>"
+    assert sent["Message-ID"].endswith("@jansen.example>")

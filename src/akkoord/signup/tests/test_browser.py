@@ -235,7 +235,8 @@ def test_embedded_form_on_another_origin_double_opt_in_end_to_end(
         origin + "/script.html",
         "Yes, send me the monthly newsletter.",
         "https://fietsen.example/privacy",
-        f"form:{form.pk}:v1",
+        # The form by its name and version, not as the stored reference form:N:v1.
+        "Nieuwsbrief (versie 1)",
     ):
         assert value in html, value
     assert "bevestigd" in html  # the staff user's language (Dutch by default)

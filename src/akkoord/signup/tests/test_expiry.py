@@ -5,9 +5,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from akkoord.consent.ledger import record_event, verify_ledger
+from akkoord.consent.ledger import current_consent, rebuild_state, record_event, verify_ledger
 from akkoord.consent.models import ConsentEvent, ConsentProof, Erasure, Suppression
-from akkoord.consent.rules import EventKind
+from akkoord.consent.rules import ConsentStatus, EventKind
 from akkoord.contacts.erasure import erase_contact
 from akkoord.contacts.models import Contact
 from akkoord.signup.models import PendingSignup
@@ -78,3 +78,34 @@ def test_erasing_a_person_removes_their_pending_sign_ups(version):
     erase_contact(Contact.objects.get(), reason="request", via="centre")
     assert not PendingSignup.objects.exists()
     assert verify_ledger().ok
+
+
+@pytest.mark.parametrize("earlier", [None, EventKind.WITHDRAWN])
+def test_an_expired_sign_up_of_an_existing_contact_is_undone_and_its_proof_erased(
+    version, contact, newsletter, time_machine, earlier
+):
+    if earlier is not None:
+        record_event(contact, newsletter, earlier, channel="staff", proof={"by": "x"})
+    before = current_consent(contact, newsletter).status
+    sign_up(version, {"email": contact.email, "purposes": ["nieuwsbrief"]}, **PROOF)
+    grant = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind=EventKind.GRANTED)
+    assert current_consent(contact, newsletter).status == ConsentStatus.PENDING
+    assert grant.proof.data["ip"]
+    time_machine.move_to(timezone.now() + timedelta(days=31), tick=False)
+    call_command("signup_expire", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    expired = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind=EventKind.EXPIRED)
+    assert expired.confirms_seq == grant.seq and expired.purpose == newsletter
+    assert current_consent(contact, newsletter).status == before
+    assert not ConsentProof.objects.filter(event=grant).exists()
+    assert verify_ledger().ok
+    assert rebuild_state(fix=False).drift == []
+
+
+def test_a_missing_proof_without_an_erasure_marker_still_fails_verification(
+    version, contact, time_machine
+):
+    sign_up(version, {"email": contact.email, "purposes": ["nieuwsbrief"]}, **PROOF)
+    grant = ConsentEvent.objects.get(subject_key=contact.ledger_key, kind=EventKind.GRANTED)
+    ConsentProof.objects.filter(event=grant).delete()
+    result = verify_ledger()
+    assert not result.ok and result.broken_seq == grant.seq

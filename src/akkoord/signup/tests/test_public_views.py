@@ -38,7 +38,7 @@ def test_hosted_page_has_labels_no_pre_ticked_boxes_and_the_privacy_link(client,
     assert 'href="https://shop.example/privacy"' in html
     assert "Ja, stuur mij de maandelijkse nieuwsbrief." in html
     assert 'lang="nl"' in html
-    assert "Wat wil je ontvangen?" in html and "privacyverklaring" in html
+    assert "Wat wilt u ontvangen?" in html and "privacyverklaring" in html
 
 
 def test_english_form_speaks_english(client, newsletter):
@@ -223,4 +223,4 @@ def test_malformed_form_keys_and_confirmation_links_are_not_found(client, path):
 
 def test_the_script_embeds_network_error_is_in_the_forms_language(client, version):
     html = client.get(reverse("signup:embed", args=[version.form.public_key])).content.decode()
-    assert 'data-network-error="Je bericht kon niet worden verstuurd.' in html
+    assert 'data-network-error="Uw aanmelding kon niet worden verstuurd.' in html

@@ -3,6 +3,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from akkoord.accounts.models import AuditEntry
 from akkoord.contacts.models import Contact
+from akkoord.transfer.models import ImportJob
+from akkoord.transfer.uploads import upload_dir
 
 CSV = (
     b"Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LEID\n"
@@ -22,40 +24,95 @@ def test_dpo_cannot_import_or_export(dpo_client):
     assert dpo_client.get("/transfer/export/").status_code == 403
 
 
-def test_upload_preview_check_and_import(marketer_client, newsletter):
-    response = marketer_client.post(
+MAPPING = {
+    "map-0": "email",
+    "map-1": "first_name",
+    "map-2": "optin_time",
+    "map-3": "optin_ip",
+    "map-4": "confirm_time",
+    "map-5": "confirm_ip",
+    "map-6": "ignore",
+}
+
+
+def _upload(client, content=CSV, name="audience.csv"):
+    response = client.post(
         "/transfer/import/",
         {
-            "file": SimpleUploadedFile("audience.csv", CSV, "text/csv"),
+            "file": SimpleUploadedFile(name, content, "text/csv"),
             "purpose": "nieuwsbrief",
             "format": "auto",
             "encoding": "utf-8",
         },
     )
     assert response.status_code == 302, response.content
+    return client.session["transfer_upload"]["stored"]
+
+
+def _uploads() -> list[str]:
+    return sorted(
+        path.name for path in upload_dir().iterdir() if not path.name.startswith("export")
+    )
+
+
+def test_upload_preview_check_and_import(marketer_client, newsletter):
+    for leftover in upload_dir().iterdir():
+        leftover.unlink()
+    stored = _upload(marketer_client)
     page = marketer_client.get("/transfer/import/preview/").content.decode()
     assert "mailchimp" in page and "w1@example.com" in page and "broken" in page
 
-    mapping = {
-        "map-0": "email",
-        "map-1": "first_name",
-        "map-2": "optin_time",
-        "map-3": "optin_ip",
-        "map-4": "confirm_time",
-        "map-5": "confirm_ip",
-        "map-6": "ignore",
-    }
-    report = marketer_client.post("/transfer/import/preview/", {**mapping, "action": "import"})
-    assert report.context["report"].committed is False
-    assert {p.row for p in report.context["report"].problems} == {3}
-    assert Contact.objects.count() == 0
-
-    report = marketer_client.post(
-        "/transfer/import/preview/", {**mapping, "action": "import", "valid_only": "on"}
+    # The check runs as a job; the page answers with its report, nothing kept,
+    # and the upload stays for the real import.
+    check = marketer_client.post(
+        "/transfer/import/preview/", {**MAPPING, "action": "check"}, follow=True
     )
-    assert report.status_code == 200
+    report = check.context["report"]
+    assert report["dry_run"] and not report["committed"]
+    assert {p["row"] for p in report["problems"]} == {3}
+    assert _uploads() == [stored] and Contact.objects.count() == 0
+
+    refused = marketer_client.post(
+        "/transfer/import/preview/", {**MAPPING, "action": "import"}, follow=True
+    )
+    assert refused.context["job"].status == ImportJob.Status.REFUSED
+    assert {p["row"] for p in refused.context["report"]["problems"]} == {3}
+    assert Contact.objects.count() == 0
+    assert _uploads() == [], "a refused import leaves its upload on disk"
+    assert b"Upload the file again" in refused.content or b"opnieuw" in refused.content
+
+    _upload(marketer_client)
+    done = marketer_client.post(
+        "/transfer/import/preview/",
+        {**MAPPING, "action": "import", "valid_only": "on"},
+        follow=True,
+    )
+    assert done.status_code == 200
+    job = done.context["job"]
+    assert job.status == ImportJob.Status.DONE and job.rows_written == 1
     assert Contact.objects.get().email == "w1@example.com"
-    assert AuditEntry.objects.filter(object_type="import").exists()
+    entry = AuditEntry.objects.get(object_type="import")
+    assert entry.object_id == str(job.pk) and "1 new contacts" in entry.detail
+    assert _uploads() == []
+
+
+def test_the_progress_page_reloads_itself_until_the_import_ends(marketer_client, marketer):
+    job = ImportJob.objects.create(
+        created_by=marketer,
+        file_name="big.csv",
+        purpose_key="nieuwsbrief",
+        format="csv",
+        status=ImportJob.Status.WRITING,
+        rows_checked=150_000,
+        rows_to_write=150_000,
+        rows_written=30_000,
+    )
+    page = marketer_client.get(f"/transfer/import/{job.pk}/").content.decode()
+    assert '<meta http-equiv="refresh"' in page
+    assert 'value="60"' in page and "30000 / 150000" in page
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, report={})
+    page = marketer_client.get(f"/transfer/import/{job.pk}/").content.decode()
+    assert '<meta http-equiv="refresh"' not in page
 
 
 def test_export_download_is_encrypted_and_audited(admin_client, contact):

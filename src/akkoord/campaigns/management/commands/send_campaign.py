@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
@@ -41,8 +42,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--lease",
             type=float,
-            default=120.0,
-            help="Seconds before a claim of a silent worker expires.",
+            default=float(settings.AKKOORD_SENDING_LEASE_SECONDS),
+            help="Seconds before a claim of a silent worker expires "
+            "(default: AKKOORD_SENDING_LEASE_SECONDS).",
         )
         parser.add_argument("--smtp-url", default=None)
 

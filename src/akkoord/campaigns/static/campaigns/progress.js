@@ -4,6 +4,7 @@
   var box = document.getElementById("progress");
   if (!box) { return; }
   var label = document.getElementById("status-label");
+  var stalled = document.getElementById("stalled");
   function update() {
     fetch(box.dataset.url, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
@@ -14,6 +15,7 @@
           element.textContent = value === "" || value === null ? "–" : value;
         });
         if (label) { label.textContent = data.status_label; }
+        if (stalled) { stalled.textContent = data.stalled; stalled.hidden = !data.stalled; }
         if (data.status === "sending" || data.status === "scheduled") { setTimeout(update, 3000); }
       });
   }

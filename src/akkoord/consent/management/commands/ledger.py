@@ -39,7 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Ledger OK: {result.events_checked} events verified, "
-                f"{result.proofs_erased} proofs erased with their person."
+                f"{result.proofs_erased} proofs erased (with their person, or on their own)."
             )
         )
 

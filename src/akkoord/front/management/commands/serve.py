@@ -97,6 +97,45 @@ class WorkerProcess:
             return process.wait()
 
 
+def web_options(threads: int) -> dict:
+    """waitress settings that keep idle and slow clients from starving the others.
+
+    waitress stops accepting new connections once ``connection_limit`` are
+    open (its default, 100, let 100 idle sockets take the server down), and
+    closes a connection idle for ``channel_timeout`` seconds (checked every
+    ``cleanup_interval``). Waiting connections cost no thread, only a file
+    descriptor, so the limit can be high; ``poll`` is needed past ``select``'s
+    1,024 descriptors.
+    """
+    limit = settings.AKKOORD_WEB_CONNECTION_LIMIT
+    timeout = settings.AKKOORD_WEB_CHANNEL_TIMEOUT
+    if limit < 1 or timeout < 1:
+        raise CommandError(
+            "AKKOORD_WEB_CONNECTION_LIMIT and AKKOORD_WEB_CHANNEL_TIMEOUT must be at least 1."
+        )
+    _allow_open_files(limit + 100)
+    return {
+        "threads": threads,
+        "connection_limit": limit,
+        "channel_timeout": timeout,
+        "cleanup_interval": max(1, min(10, timeout // 2)),
+        "asyncore_use_poll": True,
+    }
+
+
+def _allow_open_files(wanted: int) -> None:
+    """Raise this process's open-file limit towards ``wanted`` (up to the hard limit)."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 class Command(BaseCommand):
     help = (
         "Run Akkoord on this machine: update the database, start the mail catcher and a task "
@@ -138,7 +177,7 @@ class Command(BaseCommand):
         from akkoord.wsgi import application
 
         try:
-            server = create_server(application, host=host, port=port, threads=threads)
+            server = create_server(application, host=host, port=port, **web_options(threads))
         except OSError as error:
             raise CommandError(
                 f"Cannot listen on {host}:{port} ({error.strerror}). Is Akkoord already "
@@ -146,8 +185,10 @@ class Command(BaseCommand):
             ) from None
 
         catcher, mail_line = self._start_catcher()
+        bounces = None
         worker = None
         try:
+            bounces, bounce_line = self._start_bounce_receiver()
             if demo:
                 from akkoord.front.demo import create_demo
 
@@ -158,7 +199,7 @@ class Command(BaseCommand):
                     raise CommandError(str(error)) from None
                 self.stdout.write(sign_in.describe(base_url))
             worker, worker_line = self._start_worker(no_worker)
-            self._print_startup(base_url, mail_line, worker_line)
+            self._print_startup(base_url, mail_line, worker_line, bounce_line)
             # Also for SIGINT: a process started in the background by a script
             # inherits "ignore SIGINT", and Ctrl-C must still stop it.
             signal.signal(signal.SIGTERM, _stop_on_signal)
@@ -177,6 +218,8 @@ class Command(BaseCommand):
                 worker.stop()
             if catcher is not None:
                 catcher.stop()
+            if bounces is not None:
+                bounces.stop()
             connection.close()
         self.stdout.write("Akkoord stopped.")
 
@@ -227,6 +270,24 @@ class Command(BaseCommand):
             "(read it under Mail catcher)"
         )
 
+    def _start_bounce_receiver(self):
+        """The bounce receiver, when AKKOORD_BOUNCE_RECEIVER names where to listen."""
+        if not settings.AKKOORD_BOUNCE_RECEIVER:
+            return None, "not started (AKKOORD_BOUNCE_RECEIVER is empty)"
+        from akkoord.deliverability.receiver import parse_listen, start_receiver
+
+        try:
+            host, port = parse_listen(settings.AKKOORD_BOUNCE_RECEIVER)
+            receiver = start_receiver(host, port, lmtp=settings.AKKOORD_BOUNCE_RECEIVER_LMTP)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from None
+        except Exception as error:  # noqa: BLE001 - aiosmtpd reports bind errors in several types
+            raise CommandError(
+                f"Cannot start the bounce receiver on {settings.AKKOORD_BOUNCE_RECEIVER} "
+                f"({error}). Is Akkoord already running?"
+            ) from None
+        return receiver, f"listening on {host}:{port}"
+
     def _start_worker(self, no_worker: bool):
         backend = settings.AKKOORD_TASK_BACKEND
         if no_worker:
@@ -250,7 +311,9 @@ class Command(BaseCommand):
             where += f":{db['PORT']}"
         return f"{connection.display_name} database {db.get('NAME')!s} on {where}"
 
-    def _print_startup(self, base_url: str, mail_line: str, worker_line: str) -> None:
+    def _print_startup(
+        self, base_url: str, mail_line: str, worker_line: str, bounce_line: str = ""
+    ) -> None:
         lines = [
             "",
             f"Akkoord is running at {base_url}/",
@@ -258,6 +321,7 @@ class Command(BaseCommand):
             f"  data folder: {settings.DATA_DIR}",
             f"  mail:        {mail_line}",
             f"  task worker: {worker_line}",
+            f"  bounces:     {bounce_line}",
             f"  health:      {base_url}/healthz",
         ]
         if not get_user_model().objects.exists():

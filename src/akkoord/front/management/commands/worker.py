@@ -5,6 +5,10 @@ main loop runs, a small thread in the same process writes a
 ``WorkerHeartbeat`` row every few seconds. ``/healthz`` and the dashboard read
 those rows, so "worker ok" means a worker process really runs. On a clean
 stop the row is removed at once instead of going stale.
+
+The same thread runs the sending watchdog (``campaigns.watchdog``) at start
+and with every beat: a campaign whose sending worker was killed is queued
+again, so this worker or another takes it over by itself.
 """
 
 import logging
@@ -18,7 +22,11 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from akkoord.campaigns.watchdog import requeue_stalled
 from akkoord.front.models import HEARTBEAT_SECONDS, WorkerHeartbeat
+
+# Tries to remove the heartbeat row on the way out (a busy SQLite may refuse one).
+STOP_ATTEMPTS = 5
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +42,30 @@ class Heartbeat(threading.Thread):
         self.interval = interval
         self.parent_pid = parent_pid
         self.stopping = threading.Event()
+        # Held while the row is written or removed, so that a beat that was
+        # already under way when stop() began cannot write the row again after
+        # stop() removed it (seen on a busy machine: the row outlived the worker).
+        self._row_lock = threading.Lock()
 
     def parent_gone(self) -> bool:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def beat(self) -> None:
-        WorkerHeartbeat.objects.update_or_create(
-            worker_id=self.worker_id, defaults={"seen_at": timezone.now()}
-        )
+        with self._row_lock:
+            if self.stopping.is_set():
+                return
+            WorkerHeartbeat.objects.update_or_create(
+                worker_id=self.worker_id, defaults={"seen_at": timezone.now()}
+            )
+
+    def watch(self) -> None:
+        """Take over campaigns whose sending worker died (see campaigns.watchdog)."""
+        if self.stopping.is_set():
+            return
+        try:
+            requeue_stalled()
+        except Exception:  # noqa: BLE001 - a busy database must not kill the worker
+            logger.warning("the sending watchdog could not run", exc_info=True)
 
     def run(self) -> None:
         main = threading.main_thread()
@@ -59,18 +83,25 @@ class Heartbeat(threading.Thread):
                     self.beat()
                 except Exception:  # noqa: BLE001 - a busy database must not kill the worker
                     logger.warning("could not write the worker heartbeat", exc_info=True)
+                self.watch()
             self.stopping.wait(min(1.0, self.interval))
         connection.close()
 
     def stop(self) -> None:
         """Stop beating and remove the row, so /healthz stops saying "ok" at once."""
-        self.stopping.set()
+        with self._row_lock:
+            self.stopping.set()
+            for attempt in range(STOP_ATTEMPTS):
+                try:
+                    WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+                    break
+                except Exception:  # noqa: BLE001 - a busy database: try again, then give up
+                    if attempt == STOP_ATTEMPTS - 1:
+                        logger.warning("could not remove the worker heartbeat", exc_info=True)
+                    else:
+                        time.sleep(0.5 * (attempt + 1))
         if self.ident is not None:
             self.join(timeout=self.interval + 5)
-        try:
-            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            logger.warning("could not remove the worker heartbeat", exc_info=True)
 
 
 class Command(DbWorkerCommand):

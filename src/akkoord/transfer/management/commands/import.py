@@ -3,6 +3,11 @@
 Exit codes: 0 = imported (or dry run without problems), 1 = validation
 problems (reported by row and column on stderr), 2 = usage (bad option,
 unknown purpose, unreadable file or mapping).
+
+The file is checked whole before anything is written, then written in chunks
+of 2,000 rows, each committed on its own (other writers get in between). If
+the command is killed while writing, the rows written so far stay (each one
+complete); run it again with the same file to import the rest.
 """
 
 import json
@@ -16,6 +21,28 @@ from akkoord.lib.cli import CliActor, Progress
 from akkoord.transfer import formats
 from akkoord.transfer.importer import ImportError_, ImportRun, prepare, run_import
 from akkoord.transfer.reading import FileProblem, open_path
+
+
+class _ImportProgressLine:
+    """One progress line per phase: rows checked (share of the file), then rows written."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.phase = "checking"
+        self.line = Progress(stream, "rows checked")
+
+    def __call__(self, at) -> None:
+        if at.phase != self.phase:
+            self.line.done()
+            self.phase = at.phase
+            self.line = Progress(self.stream, "rows written")
+        if at.phase == "checking":
+            self.line(at.rows_checked, at.bytes_read, at.bytes_total)
+        else:
+            self.line(at.rows_written, at.rows_written, at.rows_to_write)
+
+    def done(self) -> None:
+        self.line.done()
 
 
 class Command(BaseCommand):
@@ -49,7 +76,7 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=2) from None
         except (FileProblem, formats.MappingError, ImportError_) as error:
             raise CommandError(str(error), returncode=2) from None
-        progress = None if options["no_progress"] else Progress(self.stderr, "rows")
+        progress = None if options["no_progress"] else _ImportProgressLine(self.stderr)
         actor = CliActor()
         report = run_import(
             ImportRun(
