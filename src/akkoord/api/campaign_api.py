@@ -7,6 +7,7 @@ through the same services (so the same rules, the same audit log).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.db import transaction
 from django.db.models import Count
@@ -151,7 +152,9 @@ class DeliveryPage(Schema):
 
 
 class BatchMayMailIn(Schema):
-    contacts: list[int] = Field(min_length=1, max_length=MAX_BATCH)
+    contacts: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_BATCH
+    )
     purpose: str = Field(max_length=50)
     mail_class: MailClass = MailClass.MARKETING_OTHER
     audience: Audience | None = Audience.OPTINS

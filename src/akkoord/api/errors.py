@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 
 from akkoord.api import schemas as s
 from akkoord.api.models import ApiKey, Scope
+from akkoord.lib.db import MAX_ID  # noqa: F401 (the API modules import it from here)
 
-MAX_ID = 9_223_372_036_854_775_807
 ERRORS = {code: s.ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 

@@ -193,6 +193,9 @@ class CampaignSender:
             for language, body in self.bodies.items()
         }
         self.mail_class = MailClass(campaign.mail_class)
+        # The send-time recheck asks the same question as the audience did,
+        # product categories included (a soft opt-in covers similar products only).
+        self.similar_categories = campaign.similar_categories()
         self.list_id = f"<campaign-{campaign.pk}.{domain.domain}>"
 
     def render(self, contact: Contact, language: str) -> tuple[bytes, str, str]:
@@ -247,6 +250,7 @@ class CampaignSender:
             self.campaign.audience_value,
             today=timezone.localdate(),
             customer_months=self.customer_months,
+            similar_categories=self.similar_categories,
             contacts=Contact.objects.filter(pk__in=contact_ids),
         ).values_list("pk", "reason", "c_grant_seq")
         return {pk: (reason, seq) for pk, reason, seq in rows}

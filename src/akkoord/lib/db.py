@@ -14,6 +14,11 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The largest id (and whole number) both databases store: a signed 64-bit
+# integer. Larger numbers from outside are refused before they reach a query
+# (SQLite raises OverflowError on them, PostgreSQL a DataError).
+MAX_ID = 9_223_372_036_854_775_807
+
 # How long a write that must never be refused (an unsubscribe) keeps trying.
 LOCKED_RETRY_SECONDS = 60.0
 _FIRST_PAUSE = 0.05

@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from akkoord.contacts.models import Contact, ContactFieldValue, Language, Purchase, SourceKind
+from akkoord.lib.db import MAX_ID
 
 TEXT_FIELDS = ("email", "first_name", "last_name", "organisation_name", "source_detail")
 TEXT_OPS = ("equals", "contains", "starts_with", "is_empty", "is_not_empty")
@@ -212,7 +213,7 @@ def _purchase(op, value) -> Q:
     if options.get("before"):
         purchases = purchases.filter(purchased_on__lt=_day(options["before"], "before"))
     min_count = options.get("min_count", 1)
-    if not isinstance(min_count, int) or isinstance(min_count, bool) or min_count < 1:
+    if not _whole_number(min_count):
         raise SegmentError(_("The number of purchases must be a whole number of at least 1."))
     if min_count == 1:
         return _has(op, Q(Exists(purchases)))
@@ -227,13 +228,18 @@ def _purchase(op, value) -> Q:
     return _has(op, enough)
 
 
+def _whole_number(value) -> bool:
+    """An id or count a query can hold: 1 up to the largest 64-bit integer."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
 def _consent(op, value) -> Q:
     from akkoord.consent.models import ConsentState
     from akkoord.consent.rules import ConsentStatus
 
     options = _options(value, {"purpose", "status", "granted_on_or_after", "granted_before"})
     purpose = options.get("purpose")
-    if not isinstance(purpose, int) or isinstance(purpose, bool):
+    if not _whole_number(purpose):
         raise SegmentError(_("Name the purpose (its number) of a consent condition."))
     status = options.get("status", ConsentStatus.GRANTED.value)
     if status not in {s.value for s in ConsentStatus}:
@@ -252,7 +258,7 @@ def _consent(op, value) -> Q:
 def _campaign(op, value) -> Q:
     from akkoord.campaigns.models import Delivery, DeliveryStatus
 
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not _whole_number(value):
         raise SegmentError(_("Name the campaign (its number)."))
     sent = Delivery.objects.filter(
         contact=OuterRef("pk"), campaign_id=value, status=DeliveryStatus.SENT

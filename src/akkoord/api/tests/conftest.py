@@ -2,6 +2,13 @@ import pytest
 from django.test import Client
 
 from akkoord.api.models import ApiKey, Scope
+from akkoord.campaigns.tests.conftest import (  # noqa: F401 - fixtures for the campaign API tests
+    make_campaign,
+    repermission_template,
+    sending_domain,
+    smtp_sink,
+    template,
+)
 
 
 @pytest.fixture

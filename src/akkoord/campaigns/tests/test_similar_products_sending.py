@@ -20,6 +20,7 @@ from akkoord.campaigns.views import explain_delivery
 from akkoord.consent import audiences, rules
 from akkoord.contacts.models import Contact, ProductCategory, Purchase
 from akkoord.contacts.services import record_purchase, register_contact
+from akkoord.organisation.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,23 @@ def test_a_generated_population_gets_exactly_what_the_engine_allows(
     assert freeze(campaign) == len(expected)
     run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), batch_size=9, commit_every=3)
     assert sorted(smtp_sink.recipients()) == sorted(expected)
+
+
+def test_the_check_at_sending_asks_about_similar_products_too(
+    newsletter, make_campaign, smtp_sink, categories
+):
+    # DOMAIN §3: the soft opt-in covers similar products only, and it is checked
+    # again at the moment of sending. Anna's bicycle leaves the customer period
+    # while the campaign waits; her recent repair is not similar to bicycles.
+    person("Anna", (400, "bicycles", "a city bicycle"), (10, "repairs", "a repair"))
+    person("Bram", (30, "ebikes", "an e-bike"))
+    campaign = make_campaign(newsletter, "marketing_similar", "customers")
+    campaign.categories.set([categories["bicycles"]])
+    assert freeze(campaign) == 2  # both, with the default period of 24 months
+
+    Organisation.objects.update(customer_relationship_months=12)
+    stats = run_worker(campaign.pk, SmtpMessenger(smtp_sink.url), batch_size=5, commit_every=2)
+
+    assert stats.stopped_because == "finished"
+    assert smtp_sink.recipients() == ["bram@example.org"]
+    assert Delivery.objects.get(campaign=campaign, contact__first_name="Anna").status == "skipped"

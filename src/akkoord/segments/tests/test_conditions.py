@@ -113,6 +113,16 @@ def test_consent_dates_per_purpose_and_campaign_history(newsletter, make_campaig
             "conditions": [{"field": "purchase", "op": "has", "value": {"min_count": 0}}],
         },
         {"match": "all", "conditions": [{"field": "consent", "op": "has", "value": {}}]},
+        # Numbers no database column holds: refused before they reach a query.
+        {
+            "match": "all",
+            "conditions": [{"field": "consent", "op": "has", "value": {"purpose": 2**63}}],
+        },
+        {"match": "all", "conditions": [{"field": "campaign", "op": "received", "value": 2**64}]},
+        {
+            "match": "all",
+            "conditions": [{"field": "purchase", "op": "has", "value": {"min_count": 10**30}}],
+        },
     ],
 )
 def test_a_bad_definition_is_refused_with_a_reason(definition):
