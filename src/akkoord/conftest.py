@@ -17,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from akkoord.accounts.models import Role, User
 from akkoord.consent.models import Purpose
 from akkoord.contacts.services import register_contact
+from akkoord.organisation import address
+from akkoord.organisation.models import FormOfAddress
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -45,9 +47,15 @@ def _default_language():
     The active language is per thread: a test whose request ran in English
     would otherwise leave English active for the next test in the same
     thread, so a test's outcome would depend on the order the suite runs in.
+    The same holds for the organisation's Dutch form of address, which each
+    process remembers: every test starts with the default ("u", as in the
+    empty test database), and a test that saves the organisation makes the
+    next activation read it again.
     """
+    address.remember(FormOfAddress.FORMAL)
     translation.activate(settings.LANGUAGE_CODE)
     yield
+    address.remember(FormOfAddress.FORMAL)
     translation.activate(settings.LANGUAGE_CODE)
 
 

@@ -39,6 +39,7 @@ class OrganisationForm(ReadOnlyMixin, forms.ModelForm):
             "website",
             "chamber_of_commerce",
             "default_language",
+            "form_of_address_nl",
             "customer_relationship_months",
             "privacy_statement_url",
             "centre_link_days",

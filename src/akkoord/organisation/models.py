@@ -5,6 +5,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class FormOfAddress(models.TextChoices):
+    """How the Dutch interface and mails address people (English has one "you")."""
+
+    FORMAL = "u", _("“u” (formal)")
+    INFORMAL = "je", _("“je” (informal)")
+
+
 class Organisation(models.Model):
     """Settings that belong to the controller (the *verwerkingsverantwoordelijke*).
 
@@ -34,6 +41,16 @@ class Organisation(models.Model):
         max_length=5,
         choices=[("nl", "Nederlands"), ("en", "English")],
         default="nl",
+    )
+    form_of_address_nl = models.CharField(
+        _("form of address in Dutch"),
+        max_length=2,
+        choices=FormOfAddress.choices,
+        default=FormOfAddress.FORMAL,
+        help_text=_(
+            "How Dutch pages and e-mails address people: with “u” (formal) or “je” "
+            "(informal). English is not affected."
+        ),
     )
     customer_relationship_months = models.PositiveIntegerField(
         _("months a customer counts as a customer after the last purchase"),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from akkoord.accounts.models import AuditAction, AuditEntry
 from akkoord.consent.models import Purpose
@@ -29,6 +30,7 @@ def organisation_form(**overrides):
         "website": "https://despaak.nl",
         "chamber_of_commerce": "12345678",
         "default_language": "nl",
+        "form_of_address_nl": "u",
         "customer_relationship_months": "12",
         "privacy_statement_url": "",
         "centre_link_days": "21",
@@ -96,6 +98,23 @@ def test_administrator_changes_the_organisation(admin_client, admin):
     assert "customer_relationship_months" in entry.detail
 
 
+def test_administrator_chooses_how_dutch_addresses_people(admin_client, admin):
+    page = admin_client.get("/settings/", **speak(admin_client, "nl")).content.decode()
+    assert "Aanspreekvorm in het Nederlands" in page
+    assert "“u” (formeel)" in page and "“je” (informeel)" in page
+    english = admin_client.get("/settings/", **speak(admin_client, "en")).content.decode()
+    assert "Form of address in Dutch" in english and "“je” (informal)" in english
+
+    response = admin_client.post("/settings/", organisation_form(form_of_address_nl="je"))
+    assert response.status_code == 302
+    assert Organisation.current().form_of_address_nl == "je"
+    entry = AuditEntry.objects.get(action=AuditAction.SETTINGS, user=admin)
+    assert "form_of_address_nl" in entry.detail
+    # The next Dutch page already says "je".
+    page = admin_client.get(reverse("accounts:account"), **speak(admin_client, "nl"))
+    assert "<h1>Je account</h1>" in page.content.decode()
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
@@ -105,6 +124,8 @@ def test_administrator_changes_the_organisation(admin_client, admin):
         ({"website": "javascript:alert(1)"}, "website"),
         ({"name": "n" * 201}, "name"),
         ({"name": ""}, "name"),
+        ({"form_of_address_nl": "jij"}, "form_of_address_nl"),
+        ({"form_of_address_nl": ""}, "form_of_address_nl"),
     ],
 )
 def test_bad_organisation_settings_are_refused(admin_client, overrides, field):
