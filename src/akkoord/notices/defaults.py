@@ -1,4 +1,12 @@
-"""The texts a new install starts with; staff edit them in the settings."""
+"""The texts a new install starts with; staff edit them in the settings.
+
+The Dutch texts say "u". An organisation that chose "je" as its form of address
+gets the informal twin of a Dutch text that staff left as it was
+(:func:`in_chosen_form`); a text staff edited is theirs, and sent as written.
+"""
+
+from akkoord.organisation import address
+from akkoord.organisation.models import FormOfAddress
 
 SUBJECT_NL = "Uw gegevens bij {{ organisation_name }}"
 SUBJECT_EN = "Your data at {{ organisation_name }}"
@@ -54,3 +62,40 @@ Questions? Write to us at {{ organisation_email }}.{% endif %}
 Kind regards,
 {{ organisation_name }}
 """
+
+SUBJECT_NL_INFORMAL = "Je gegevens bij {{ organisation_name }}"
+
+BODY_NL_INFORMAL = """{% if first_name %}Beste {{ first_name }},{% else %}Beste lezer,{% endif %}
+
+{{ organisation_name }} heeft je persoonsgegevens opgeslagen. We laten je graag weten wat we bewaren en waarom.
+
+Welke gegevens we van je bewaren:
+{% for category in categories %}- {{ category }}
+{% endfor %}
+Waarvoor we ze gebruiken:
+{% for purpose in purposes %}- {{ purpose }}
+{% empty %}- Contact met jou over je relatie met ons
+{% endfor %}
+Je kunt je toestemming altijd intrekken, kosteloos en zonder opgave van reden. Dat kan met één klik onder elke e-mail die we je sturen, of op je persoonlijke klantenpagina.
+
+Je gegevens zijn veilig: ze staan in onze eigen beveiligde omgeving, alleen medewerkers die ze nodig hebben kunnen erbij, en we verkopen ze niet. We delen ze alleen met de verwerkers die ons helpen e-mail te versturen, onder een verwerkersovereenkomst.
+
+Op je persoonlijke klantenpagina kun je je gegevens inzien, verbeteren, downloaden of laten verwijderen, en kiezen welke e-mails je ontvangt:
+{{ centre_url }}
+Deze link is geldig tot en met {{ centre_valid_until }} ({{ centre_valid_days }} dagen).
+{% if privacy_statement_url %}
+Onze privacyverklaring: {{ privacy_statement_url }}{% endif %}{% if organisation_email %}
+Vragen? Mail ons via {{ organisation_email }}.{% endif %}
+
+Met vriendelijke groet,
+{{ organisation_name }}
+"""
+
+_INFORMAL = {SUBJECT_NL: SUBJECT_NL_INFORMAL, BODY_NL: BODY_NL_INFORMAL}
+
+
+def in_chosen_form(text_nl: str) -> str:
+    """``text_nl`` in the organisation's form of address, if it is an unedited default."""
+    if text_nl in _INFORMAL and address.current() == FormOfAddress.INFORMAL:
+        return _INFORMAL[text_nl]
+    return text_nl

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from akkoord.notices import defaults
+
 
 class NoticeSettings(models.Model):
     """Through which channels a first registration triggers the mail (a singleton)."""
@@ -53,10 +55,10 @@ class NoticeTemplate(models.Model):
         return self.name
 
     def subject(self, language: str) -> str:
-        return self.subject_nl if language == "nl" else self.subject_en
+        return defaults.in_chosen_form(self.subject_nl) if language == "nl" else self.subject_en
 
     def body(self, language: str) -> str:
-        return self.body_nl if language == "nl" else self.body_en
+        return defaults.in_chosen_form(self.body_nl) if language == "nl" else self.body_en
 
 
 class QueuedNotice(models.Model):

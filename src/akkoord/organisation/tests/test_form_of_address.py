@@ -11,11 +11,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from akkoord.campaigns.tests.conftest import Sink, free_port
 from akkoord.centre.links import centre_token
+from akkoord.contacts.services import record_purchase
+from akkoord.notices.services import default_template, send_privacy_confirmation
 from akkoord.organisation import address
 from akkoord.organisation.models import FormOfAddress, Organisation
 from akkoord.signup.services import sign_up
@@ -205,3 +207,36 @@ def test_gettext_without_an_active_language_follows_the_choice():
         assert gettext("Your account") == "Uw account"
     finally:
         translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_the_standard_privacy_confirmation_says_je(contact, real_smtp):
+    choose(FormOfAddress.INFORMAL)
+    record_purchase(
+        contact, purchased_on=timezone.localdate(), description="Fiets", objection_offered=True
+    )
+    send_privacy_confirmation(contact, language="nl")
+    [mail] = real_smtp.parsed()
+    text = mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == "Je gegevens bij Mijn organisatie"
+    assert "Je kunt je toestemming altijd intrekken" in text
+    # The purpose list comes from the informal catalogue.
+    assert "Aanbiedingen van producten en diensten zoals je die bij ons kocht" in text
+    assert FORMAL.findall(text) == [], text
+
+
+def test_a_privacy_confirmation_staff_rewrote_is_sent_as_written(contact, real_smtp):
+    choose(FormOfAddress.INFORMAL)
+    template = default_template()
+    template.subject_nl = "Uw gegevens, {{ organisation_name }}"
+    template.save()
+    send_privacy_confirmation(contact, language="nl")
+    [mail] = real_smtp.parsed()
+    assert mail["Subject"] == "Uw gegevens, Mijn organisatie"
+    assert "Je kunt je toestemming altijd intrekken" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_standard_privacy_confirmation_says_u_by_default(contact, real_smtp):
+    send_privacy_confirmation(contact, language="nl")
+    [mail] = real_smtp.parsed()
+    assert mail["Subject"] == "Uw gegevens bij Mijn organisatie"
+    assert "U kunt uw toestemming altijd intrekken" in mail.get_body(("plain",)).get_content()
