@@ -76,3 +76,38 @@ DEFAULT_TEXTS = {
         "you consented to it."
     ),
 }
+
+# The Dutch standard texts as they read when the organisation addresses people
+# with "je". Used only while a text is still the standard one: a text staff
+# edited is theirs and is shown as written.
+INFORMAL_NL = {
+    "rights_nl": (
+        "Je hebt het recht je persoonsgegevens in te zien, te laten corrigeren of te laten "
+        "wissen, en ze in een gangbaar bestandsformaat te ontvangen. Dat kan zelf via de link "
+        "naar je klantenpagina in onze e-mails, of door ons te mailen."
+    ),
+    "objection_nl": (
+        "Je kunt altijd bezwaar maken tegen het gebruik van je gegevens voor direct marketing. "
+        "Wij stoppen daar dan direct mee, zonder dat je een reden hoeft te geven."
+    ),
+    "withdrawal_nl": (
+        "Gaf je toestemming, dan kun je die op elk moment weer intrekken: met één klik op de "
+        "afmeldlink onder elke e-mail of via je klantenpagina. Dat is even makkelijk als het "
+        "geven ervan."
+    ),
+    "complaint_nl": (
+        "Ben je niet tevreden over hoe wij met je gegevens omgaan, dan heb je het recht een "
+        "klacht in te dienen bij de Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl)."
+    ),
+    "required_nl": (
+        "Wij zijn niet wettelijk verplicht deze gegevens te vragen en je bent niet verplicht ze "
+        "te geven. Zonder e-mailadres kunnen wij je echter geen nieuwsbrief of andere berichten "
+        "sturen; voor een aankoop hebben wij de gegevens nodig om de overeenkomst uit te voeren."
+    ),
+    "automated_nl": (
+        "Wij nemen geen besluiten op basis van geautomatiseerde verwerking of profilering. Onze "
+        "aanmeld- en klantenpagina's plaatsen alleen een strikt noodzakelijk cookie voor de "
+        "beveiliging van formulieren; geen tracking- of advertentiecookies. Het meten van het "
+        "openen van e-mails en klikken op links staat uit, tenzij je daarvoor toestemming gaf."
+    ),
+}

@@ -14,7 +14,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from akkoord.accountability.defaults import DEFAULT_TEXTS, INFORMAL_NL
 from akkoord.contacts.models import DataCategory
+from akkoord.organisation import address
+from akkoord.organisation.models import FormOfAddress
 
 # EU member states plus the other EEA countries: transfers within need no safeguard.
 EEA_COUNTRIES = frozenset(
@@ -154,13 +157,21 @@ class AccountabilitySettings(models.Model):
     def current(cls) -> AccountabilitySettings:
         row = cls.objects.order_by("pk").first()
         if row is None:
-            from akkoord.accountability.defaults import DEFAULT_TEXTS
-
             row = cls.objects.create(**DEFAULT_TEXTS)
         return row
 
     def text(self, part: str, language: str) -> str:
-        return getattr(self, f"{part}_{'nl' if language == 'nl' else 'en'}")
+        """The text of one part in ``language``; an unedited Dutch standard text in the
+        organisation's form of address."""
+        field = f"{part}_{'nl' if language == 'nl' else 'en'}"
+        value = getattr(self, field)
+        if (
+            field in INFORMAL_NL
+            and value == DEFAULT_TEXTS[field]
+            and address.current() == FormOfAddress.INFORMAL
+        ):
+            return INFORMAL_NL[field]
+        return value
 
 
 class ProcessingActivity(models.Model):

@@ -240,3 +240,26 @@ def test_the_standard_privacy_confirmation_says_u_by_default(contact, real_smtp)
     [mail] = real_smtp.parsed()
     assert mail["Subject"] == "Uw gegevens bij Mijn organisatie"
     assert "U kunt uw toestemming altijd intrekken" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_standard_statement_texts_say_je_and_edited_ones_stay_as_written():
+    from akkoord.accountability.models import AccountabilitySettings
+    from akkoord.accountability.statement import build_statement
+
+    def part(key):
+        content = build_statement("nl")
+        return " ".join(next(p for p in content["parts"] if p["key"] == key)["lines"])
+
+    choose(FormOfAddress.INFORMAL)
+    assert part("objection").startswith("Je kunt altijd bezwaar maken")
+    assert part("complaint").startswith("Ben je niet tevreden")
+    config = AccountabilitySettings.current()
+    config.rights_nl = "U mag ons altijd mailen."
+    config.save()
+    assert part("rights") == "U mag ons altijd mailen."  # staff's own words, as written
+    assert FORMAL.findall(part("withdrawal") + part("required") + part("automated")) == []
+    english = " ".join(p for q in build_statement("en")["parts"] for p in q["lines"])
+    assert "You can object at any time" in english
+
+    choose(FormOfAddress.FORMAL)
+    assert part("objection").startswith("U kunt altijd bezwaar maken")
