@@ -282,7 +282,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("AKKOORD_LOG_LEVEL", "INFO")},
     "loggers": {
         # Request logs would carry e-mail addresses in query strings; keep
-        # personal data out of logs (DOMAIN "privacy by design").
+        # personal data out of logs (privacy by design).
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
     },

@@ -2,7 +2,7 @@
 
 Every way in (the SMTP receiver, webhooks, the API, the mailbox reader) ends
 in ``record_report``. It is idempotent by the report's fingerprint: the same
-report twice changes nothing the second time. What it does (DOMAIN §2, §3):
+report twice changes nothing the second time. What it does:
 
 * hard bounce: the address is excluded (``Contact.hard_bounced_at``, the same
   mark the sending pipeline sets on an immediate 5xx, which the engine excludes);
