@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from akkoord.consent.models import Suppression
@@ -409,7 +410,12 @@ def clean_amount(value) -> Decimal | None:
         raise ValidationError({"amount": [_("An amount cannot be negative.")]})
     if amount > MAX_AMOUNT:
         raise ValidationError(
-            {"amount": [_("An amount is at most %(max)s.") % {"max": f"{MAX_AMOUNT:,}"}]}
+            {
+                "amount": [
+                    _("An amount is at most %(max)s.")
+                    % {"max": number_format(MAX_AMOUNT, 2, use_l10n=True, force_grouping=True)}
+                ]
+            }
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationError({"amount": [_("An amount has at most two decimals.")]})

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from akkoord.centre.data import person_data
 from akkoord.contacts.models import Purchase
@@ -51,7 +51,7 @@ def test_amounts_that_are_accepted(value, expected):
     ],
 )
 def test_amounts_that_are_refused(value, fragment):
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         clean_amount(value)
     assert fragment in " ".join(caught.value.message_dict["amount"])
 
@@ -103,3 +103,9 @@ def test_staff_cannot_enter_a_negative_amount(marketer_client, contact):
     assert response.status_code == 200
     assert response.context["form"].errors["amount"]
     assert not Purchase.objects.exists()
+
+
+def test_the_largest_amount_is_named_in_the_readers_language():
+    with pytest.raises(ValidationError) as caught:
+        clean_amount("10000000000")
+    assert caught.value.message_dict["amount"] == ["Een bedrag is hoogstens 9.999.999.999,99."]

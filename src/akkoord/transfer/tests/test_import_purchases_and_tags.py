@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from akkoord.consent.models import ConsentEvent
@@ -152,7 +152,8 @@ def test_bad_purchase_and_tag_cells_are_reported_by_row_and_column(newsletter, b
         + "l@example.com,L,2026-03-01,Fiets,bikes,10000000000,,ja,\n"  # 13: too large
         + "m@example.com,M,2026-03-01,Fiets,bikes,12.50,,ja,fine\n",  # 14: good
     )
-    report = do_import(path)
+    with translation.override("en"):
+        report = do_import(path)
 
     found = {(p.row, p.column) for p in report.problems}
     assert found == {
