@@ -70,7 +70,14 @@ class TagsOut(Schema):
 
 class SegmentIn(Schema):
     name: str = Field(min_length=1, max_length=200)
-    definition: dict = Field(description="A group of conditions; see the staff segment page.")
+    definition: dict = Field(
+        description=(
+            'A group of conditions: {"match": "all"|"any", "conditions": [...]}; each '
+            'condition a group or {"field", "op", "value"}. Fields, tests and the purchase '
+            "options (categories, on_or_after, before, min_count, min_amount, min_total) are "
+            "listed on the staff segment page and in docs/segments.md."
+        )
+    )
 
 
 class SegmentOut(Schema):

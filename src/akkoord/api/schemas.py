@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from ninja import Field, Schema
@@ -91,6 +92,18 @@ class PurchaseIn(Schema):
             "in a category similar to a campaign's carry the soft opt-in for it."
         ),
     )
+    amount: Decimal | None = Field(
+        None,
+        ge=0,
+        le=Decimal("9999999999.99"),
+        max_digits=12,
+        decimal_places=2,
+        description=(
+            "What the purchase cost, in the organisation's currency: a number (or a text such "
+            'as "12.50") of at least 0 with at most two decimals; leave out or null if not '
+            "known. Segments can select on it (purchase condition: min_amount, min_total)."
+        ),
+    )
 
 
 class PurchaseOut(Schema):
@@ -100,6 +113,9 @@ class PurchaseOut(Schema):
     reference: str
     objection_offered: bool
     category: str
+    amount: Decimal | None = Field(
+        description="What the purchase cost, in the organisation's currency (null: not known)."
+    )
 
     @staticmethod
     def resolve_category(purchase) -> str:

@@ -123,6 +123,7 @@ def add_purchase(key, contact: Contact, payload):
         actor=key.audit_label,
         source_kind=SourceKind.API,
         category=data["category"] or None,
+        amount=data["amount"],
     )
 
 

@@ -222,10 +222,12 @@ def person_data(contact: Contact) -> dict:
                 {
                     "purchased_on": _iso(p.purchased_on),
                     "description": p.description,
+                    "category": p.category.key,
+                    "amount": None if p.amount is None else str(p.amount),
                     "reference": p.reference,
                     "objection_offered": p.objection_offered,
                 }
-                for p in contact.purchases.order_by("purchased_on", "id")
+                for p in contact.purchases.select_related("category").order_by("purchased_on", "id")
             ],
         },
         "objected_at": _iso(contact.objected_at),

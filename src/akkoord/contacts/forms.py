@@ -87,6 +87,15 @@ class PurchaseForm(forms.Form):
     )
     description = forms.CharField(label=_("What was bought"), max_length=200)
     reference = forms.CharField(label=_("Order reference"), max_length=100, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        localize=True,
+        help_text=_("What the purchase cost, in your organisation's currency (optional)."),
+    )
     category = forms.ModelChoiceField(
         label=_("Product category"),
         queryset=ProductCategory.objects.all(),

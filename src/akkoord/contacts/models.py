@@ -159,6 +159,9 @@ class ContactFieldValue(models.Model):
 
 
 UNCATEGORISED = "uncategorised"
+# A purchase amount: up to 9,999,999,999.99 in the organisation's currency.
+AMOUNT_MAX_DIGITS = 12
+AMOUNT_DECIMAL_PLACES = 2
 
 
 class ProductCategory(models.Model):
@@ -220,6 +223,14 @@ class Purchase(models.Model):
         verbose_name=_("product category"),
     )
     reference = models.CharField(_("order reference"), max_length=100, blank=True)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=AMOUNT_MAX_DIGITS,
+        decimal_places=AMOUNT_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        help_text=_("What the purchase cost, in the organisation's currency (optional)."),
+    )
     objection_offered = models.BooleanField(
         _("the person was offered the chance to object to marketing at this sale"), default=False
     )

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from akkoord.consent.models import Suppression
 from akkoord.contacts.emails import email_hash, normalise_email
 from akkoord.contacts.models import (
+    AMOUNT_DECIMAL_PLACES,
+    AMOUNT_MAX_DIGITS,
     Activity,
     ActivityKind,
     Contact,
@@ -35,6 +39,7 @@ from akkoord.contacts.signals import contact_registered
 CORE_FIELDS = {"first_name": 100, "last_name": 150, "organisation_name": 200}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
+MAX_AMOUNT = Decimal(10) ** (AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES) - Decimal("0.01")
 
 
 def _clean_line(name: str, value, max_length: int) -> str:
@@ -320,16 +325,22 @@ def record_purchase(
     recorded_by=None,
     source_kind: SourceKind | str = SourceKind.STAFF,
     category: ProductCategory | str | None = None,
+    amount: Decimal | int | str | None = None,
 ) -> Purchase:
     """Record a sale and update the customer relationship it founds.
 
     ``category`` is a ``ProductCategory`` or its key; without one the sale is
     "uncategorised" (which carries the soft opt-in only for campaigns that name
-    that category).
+    that category). ``amount`` (optional) is what it cost, in the
+    organisation's currency; see ``clean_amount``.
     """
     errors = {}
     try:
         category = resolve_category(category)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        amount = clean_amount(amount)
     except ValidationError as error:
         errors.update(error.message_dict)
     if not isinstance(purchased_on, date):
@@ -354,6 +365,7 @@ def record_purchase(
             purchased_on=purchased_on,
             description=description,
             reference=reference,
+            amount=amount,
             objection_offered=bool(objection_offered),
             category=category,
             source_kind=source_kind,
@@ -370,10 +382,44 @@ def record_purchase(
                 "purchased_on": purchased_on.isoformat(),
                 "description": description,
                 "category": category.key,
+                "amount": None if amount is None else str(amount),
                 "objection_offered": bool(objection_offered),
             },
         )
     return purchase
+
+
+def clean_amount(value) -> Decimal | None:
+    """A purchase amount: empty (``None`` or blank) or a non-negative number with at
+    most two decimals, below ten billion. ``ValidationError`` on ``amount`` otherwise.
+
+    Accepts a ``Decimal``, an ``int`` or a text such as ``"12.50"``; not a float
+    (binary fractions are not money) and not a bool.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise ValidationError({"amount": [_("Give the amount as a number, e.g. 12.50.")]})
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise ValidationError({"amount": [_("Give the amount as a number, e.g. 12.50.")]}) from None
+    if not amount.is_finite():
+        raise ValidationError({"amount": [_("Give the amount as a number, e.g. 12.50.")]})
+    if amount < 0:
+        raise ValidationError({"amount": [_("An amount cannot be negative.")]})
+    if amount > MAX_AMOUNT:
+        raise ValidationError(
+            {
+                "amount": [
+                    _("An amount is at most %(max)s.")
+                    % {"max": number_format(MAX_AMOUNT, 2, use_l10n=True, force_grouping=True)}
+                ]
+            }
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": [_("An amount has at most two decimals.")]})
+    return abs(amount).quantize(Decimal("0.01"))  # abs: no "-0.00"
 
 
 def resolve_category(category: ProductCategory | str | None) -> ProductCategory:

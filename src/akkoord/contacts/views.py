@@ -240,6 +240,7 @@ def purchase_create(request, pk: int):
                     purchased_on=form.cleaned_data["purchased_on"],
                     description=form.cleaned_data["description"],
                     reference=form.cleaned_data["reference"],
+                    amount=form.cleaned_data["amount"],
                     objection_offered=form.cleaned_data["objection_offered"],
                     category=form.cleaned_data["category"],
                     actor=request.user.email,

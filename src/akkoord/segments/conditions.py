@@ -15,12 +15,23 @@ language, source_kind     equals, not_equals          "nl", "en" / "form", "impo
 created_at                on_or_after, before         "YYYY-MM-DD"
 tag                       has, has_not                a tag name
 purchase                  has, has_not                {"categories": [keys], "on_or_after",
-                                                      "before", "min_count"} (all optional)
+                                                      "before", "min_count", "min_amount",
+                                                      "min_total"} (all optional; see below)
 consent                   has, has_not                {"purpose": id, "status" (default
                                                       "granted"), "granted_on_or_after",
                                                       "granted_before"}
 campaign                  received, not_received      a campaign id (a mail actually sent)
 ========================  ==========================  =========================================
+
+The purchase options narrow which purchases count, then test them together:
+``categories`` (keys), ``on_or_after`` and ``before`` (dates) and
+``min_amount`` (each purchase cost at least this much; purchases without an
+amount never count then) pick the purchases; "has" means at least
+``min_count`` (default 1) of them whose amounts add up to at least
+``min_total`` (a purchase without an amount adds 0). "has_not" is the
+opposite: fewer, or a smaller total. Amounts are JSON numbers (not text),
+0 up to 9,999,999,999.99 with at most two decimals, in the organisation's
+currency.
 
 Everything is checked before a query is built: a bad definition raises
 ``SegmentError`` with a message a staff user can act on. An empty "all" group
@@ -29,13 +40,15 @@ matches everyone, an empty "any" group nobody.
 
 from __future__ import annotations
 
+import math
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from akkoord.contacts.models import Contact, ContactFieldValue, Language, Purchase, SourceKind
+from akkoord.contacts.services import MAX_AMOUNT
 from akkoord.lib.db import MAX_ID
 
 TEXT_FIELDS = ("email", "first_name", "last_name", "organisation_name", "source_detail")
@@ -200,9 +213,12 @@ def _options(value, allowed: set[str]) -> dict:
     return value
 
 
+PURCHASE_OPTIONS = {"categories", "on_or_after", "before", "min_count", "min_amount", "min_total"}
+
+
 def _purchase(op, value) -> Q:
-    options = _options(value, {"categories", "on_or_after", "before", "min_count"})
-    purchases = Purchase.objects.filter(contact=OuterRef("pk"))
+    options = _options(value, PURCHASE_OPTIONS)
+    purchases = Purchase.objects.all()
     categories = options.get("categories")
     if categories is not None:
         if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
@@ -212,20 +228,42 @@ def _purchase(op, value) -> Q:
         purchases = purchases.filter(purchased_on__gte=_day(options["on_or_after"], "on_or_after"))
     if options.get("before"):
         purchases = purchases.filter(purchased_on__lt=_day(options["before"], "before"))
+    min_amount = _amount(options, "min_amount")
+    if min_amount is not None:
+        purchases = purchases.filter(amount__gte=min_amount)
     min_count = options.get("min_count", 1)
     if not _whole_number(min_count):
         raise SegmentError(_("The number of purchases must be a whole number of at least 1."))
-    if min_count == 1:
-        return _has(op, Q(Exists(purchases)))
-    counted = purchases.order_by().values("contact").annotate(n=Count("id")).values("n")
-    enough = Q(
-        pk__in=Contact.objects.annotate(
-            n=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-        )
-        .filter(n__gte=min_count)
-        .values("pk")
+    min_total = _amount(options, "min_total")
+    if min_count == 1 and min_total is None:
+        return _has(op, Q(Exists(purchases.filter(contact=OuterRef("pk")))))
+    # Per contact: how many of the chosen purchases, and what they add up to.
+    grouped = purchases.order_by().values("contact").annotate(n=Count("id"))
+    grouped = grouped.filter(n__gte=min_count)
+    if min_total is not None:
+        grouped = grouped.annotate(total=Sum("amount", default=Decimal(0)))
+        grouped = grouped.filter(total__gte=min_total)
+    return _has(op, Q(pk__in=grouped.values("contact")))
+
+
+def _amount(options: dict, name: str) -> Decimal | None:
+    """An amount option: a JSON number from 0 to the largest amount, two decimals at most."""
+    if name not in options:
+        return None
+    value = options[name]
+    problem = SegmentError(
+        _("%(name)s: give an amount as a number from 0 to %(max)s, with at most two decimals.")
+        % {"name": name, "max": f"{MAX_AMOUNT}"}
     )
-    return _has(op, enough)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise problem
+    if isinstance(value, float) and not math.isfinite(value):
+        raise problem
+    # An int is exact; a float as the shortest text that reads back the same (0.1 is "0.1").
+    amount = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+    if amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise problem
+    return amount
 
 
 def _whole_number(value) -> bool:

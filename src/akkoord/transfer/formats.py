@@ -4,7 +4,10 @@ A *mapping* ties each column of the file to a *target*: a contact field
 (``email``, ``first_name``, ``fields.<key>``, ...), a piece of consent proof
 (``optin_time``, ``optin_ip``, ``confirm_time``, ``confirm_ip``), the
 subscription ``status`` and the time it changed (``unsub_time``), the
-``purposes`` of the row, or ``ignore``.
+``purposes`` of the row, a purchase (``purchase_date``,
+``purchase_description``, ``purchase_category`` (a category key),
+``purchase_amount``, ``purchase_reference``, ``purchase_objection_offered``),
+``tags`` (comma-separated names), or ``ignore``.
 
 Known formats are the exports of Mailchimp (audience export: "Email Address",
 OPTIN_TIME, OPTIN_IP, CONFIRM_TIME, CONFIRM_IP, ...), listmonk (email, name,
@@ -18,7 +21,17 @@ from django.utils.translation import gettext as _
 
 CORE_TARGETS = ["email", "first_name", "last_name", "name", "organisation_name", "language"]
 PROOF_TARGETS = ["optin_time", "optin_ip", "confirm_time", "confirm_ip"]
-OTHER_TARGETS = ["status", "unsub_time", "clean_time", "purposes", "ignore"]
+PURCHASE_TARGETS = [
+    "purchase_date",
+    "purchase_description",
+    "purchase_category",
+    "purchase_amount",
+    "purchase_reference",
+    "purchase_objection_offered",
+]
+# A purchase needs these two columns; the others are optional.
+PURCHASE_REQUIRED = ("purchase_date", "purchase_description")
+OTHER_TARGETS = ["status", "unsub_time", "clean_time", "purposes", "tags", "ignore"]
 FORMATS = ["auto", "mailchimp", "listmonk", "laposta", "csv"]
 
 # Column names (lower-cased) per format. Columns a format has but Akkoord does
@@ -86,6 +99,17 @@ _PRESETS = {
         "status": "status",
         "purposes": "purposes",
         "doelen": "purposes",
+        "tags": "tags",
+        "purchase_date": "purchase_date",
+        "aankoopdatum": "purchase_date",
+        "purchase_description": "purchase_description",
+        "purchase_category": "purchase_category",
+        "productcategorie": "purchase_category",
+        "purchase_amount": "purchase_amount",
+        "bedrag": "purchase_amount",
+        "purchase_reference": "purchase_reference",
+        "ordernummer": "purchase_reference",
+        "purchase_objection_offered": "purchase_objection_offered",
     },
 }
 
@@ -111,7 +135,13 @@ def detect_format(header: list[str]) -> str:
 
 
 def valid_targets(field_keys: list[str]) -> list[str]:
-    return [*CORE_TARGETS, *[f"fields.{k}" for k in field_keys], *PROOF_TARGETS, *OTHER_TARGETS]
+    return [
+        *CORE_TARGETS,
+        *[f"fields.{k}" for k in field_keys],
+        *PROOF_TARGETS,
+        *PURCHASE_TARGETS,
+        *OTHER_TARGETS,
+    ]
 
 
 def suggest_mapping(header: list[str], fmt: str, field_keys: list[str]) -> dict[str, str]:
@@ -173,5 +203,12 @@ def check_mapping(mapping: dict[str, str], header: list[str], field_keys: list[s
         problems.append(_("One column must be mapped to the e-mail address (email)."))
     if "name" in used and ({"first_name", "last_name"} & used.keys()):
         problems.append(_("Map either one name column (name) or first and last name, not both."))
+    if set(PURCHASE_TARGETS) & used.keys():
+        for target in PURCHASE_REQUIRED:
+            if target not in used:
+                problems.append(
+                    _("A purchase needs a date and a description: map a column to %(target)s.")
+                    % {"target": target}
+                )
     if problems:
         raise MappingError(" ".join(problems))

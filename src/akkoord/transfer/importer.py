@@ -38,6 +38,15 @@ Safety rules:
 * The file is streamed in chunks, so memory stays flat for any number of rows
   (it is read twice: once to check, once to write; a source that cannot be
   opened again keeps its valid rows in memory between the two).
+* Purchases and tags (optional columns) are checked with the rest of the
+  row: an unknown product category key, a bad amount or date, or purchase
+  details without a date or description make the row a problem, and nothing
+  of that row is written. They are added to new and existing contacts alike
+  (a purchase is a fact, a tag a label; neither overrules consent). A
+  purchase the contact already has (same date, description, category,
+  reference and amount) is not recorded twice, so importing a file again adds
+  nothing. Tags are added to the ones a contact has, never removed; a tag
+  that does not exist yet is created.
 * Each new contact's privacy confirmation is queued durably in its chunk's
   transaction (``notices.services.queue_notices``); delivery is asked for once
   the import ends, and ``contacts_registered`` is sent after each chunk commits.
@@ -47,14 +56,18 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import re
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,12 +82,16 @@ from akkoord.contacts.models import (
     ContactFieldValue,
     FieldKind,
     Language,
+    ProductCategory,
+    Purchase,
     SourceKind,
 )
-from akkoord.contacts.services import CORE_FIELDS, clean_field_value
+from akkoord.contacts.services import CORE_FIELDS, clean_amount, clean_field_value
 from akkoord.contacts.signals import contacts_registered
 from akkoord.lib.db import retry_when_locked
 from akkoord.notices.services import queue_notices, schedule_delivery
+from akkoord.segments.models import Tag
+from akkoord.segments.services import MAX_TAG_LENGTH
 from akkoord.transfer import formats
 from akkoord.transfer.bulk import insert_rows
 from akkoord.transfer.ledger_batch import PendingEvent, append_events
@@ -124,6 +141,11 @@ class ImportReport:
     proven: int = 0
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Purchases recorded, purchases skipped because the contact already had
+    # them, and contacts that got at least one new tag.
+    purchases: int = 0
+    purchases_known: int = 0
+    tagged: int = 0
     committed: bool = False
     # Rows written so far (valid rows in committed chunks); equals the valid
     # rows when the import completed.
@@ -161,6 +183,9 @@ class _Row:
     confirm_ip: str = ""
     status: str = ""
     unsub_time: datetime | None = None
+    # purchased_on, description, category, amount, reference, objection_offered
+    purchase: dict = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
 
 class ImportError_(ValueError):
@@ -253,6 +278,69 @@ def _clean_ip(value) -> str:
         raise ValueError(_("%(value)s is not an IP address.") % {"value": text[:45]}) from None
 
 
+_YES = {"yes", "y", "ja", "j", "true", "waar", "1"}
+_NO = {"no", "n", "nee", "false", "onwaar", "0"}
+
+
+def _clean_day(value) -> date:
+    """A purchase date: a date cell, YYYY-MM-DD or DD-MM-YYYY; not in the future."""
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        text = _text(value).strip()
+        for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+            try:
+                day = datetime.strptime(text, pattern).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(_("%(value)s is not a date (use YYYY-MM-DD).") % {"value": text[:40]})
+    if day > timezone.localdate():
+        raise ValueError(_("A purchase cannot be in the future."))
+    if day.year < 1990:
+        raise ValueError(_("This date is implausibly early."))
+    return day
+
+
+def _clean_amount(value) -> Decimal | None:
+    """A purchase amount: a number cell, or text with a decimal point or comma (12.50, 12,50)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(_("Give the amount as a number, e.g. 12.50."))
+        value = repr(value)  # a spreadsheet's number: 12.5 reads as "12.5"
+    elif not isinstance(value, int) or isinstance(value, bool):
+        value = _text(value).strip()
+        if value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")  # the Dutch decimal comma
+    return clean_amount(value)  # ValidationError on "amount" with the reason
+
+
+def _clean_yes_no(value) -> bool:
+    text = _text(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(_("Write yes or no (or ja, nee)."))
+
+
+def _clean_tags(value) -> list[str]:
+    """Comma-separated tag names (quotes around a name are dropped)."""
+    text = _clean_text(value, 2000)
+    names = {name.strip().strip('"').strip() for name in text.split(",")}
+    names.discard("")
+    too_long = sorted(name for name in names if len(name) > MAX_TAG_LENGTH)
+    if too_long:
+        raise ValueError(
+            _("A tag has at most %(max)d characters: %(name)s")
+            % {"max": MAX_TAG_LENGTH, "name": too_long[0][:60]}
+        )
+    return sorted(names)
+
+
 class RowParser:
     """Turns the cells of one row into a validated ``_Row`` or problems."""
 
@@ -265,6 +353,11 @@ class RowParser:
         self.purpose = purpose
         self.purposes_by_key = purposes_by_key
         self.fields_by_key = fields_by_key
+        self.categories_by_key = (
+            {c.key: c for c in ProductCategory.objects.all()}
+            if any(target == "purchase_category" for _i, _c, target in self.columns)
+            else {}
+        )
 
     def _column_name(self, index: int) -> str:
         return self.header[index] if index < len(self.header) else str(index + 1)
@@ -341,6 +434,34 @@ class RowParser:
                 )
             if keys:
                 row.purposes = [self.purposes_by_key[k] for k in keys]
+        elif target == "purchase_date":
+            if _text(value).strip():
+                row.purchase["purchased_on"] = _clean_day(value)
+        elif target in ("purchase_description", "purchase_reference"):
+            text = _clean_text(value, 200 if target == "purchase_description" else 100)
+            if text:
+                row.purchase[target.removeprefix("purchase_")] = text
+        elif target == "purchase_category":
+            key = _clean_text(value, 50)
+            if key:
+                if key not in self.categories_by_key:
+                    raise ValueError(
+                        _("There is no product category with the key %(key)s; known: %(known)s.")
+                        % {
+                            "key": key,
+                            "known": ", ".join(sorted(self.categories_by_key))[:300] or "-",
+                        }
+                    )
+                row.purchase["category"] = self.categories_by_key[key]
+        elif target == "purchase_amount":
+            amount = _clean_amount(value)
+            if amount is not None:
+                row.purchase["amount"] = amount
+        elif target == "purchase_objection_offered":
+            if _text(value).strip():
+                row.purchase["objection_offered"] = _clean_yes_no(value)
+        elif target == "tags":
+            row.tags = _clean_tags(value)
 
     def _cross_checks(self, row: _Row) -> list[Problem]:
         problems = []
@@ -365,6 +486,25 @@ class RowParser:
                     _("An opt-in IP address without an opt-in time is no proof; add the time."),
                 )
             )
+        details = set(row.purchase) - {"objection_offered"}
+        if details and "purchased_on" not in details:
+            problems.append(
+                Problem(
+                    row.number,
+                    column_of.get("purchase_date", ""),
+                    _("This row has purchase details but no date of purchase."),
+                )
+            )
+        elif details and "description" not in details:
+            problems.append(
+                Problem(
+                    row.number,
+                    column_of.get("purchase_description", ""),
+                    _("Say what was bought."),
+                )
+            )
+        if not details:
+            row.purchase = {}  # "offered the chance to object" alone is no purchase
         return problems
 
 
@@ -543,6 +683,9 @@ _COUNTS = (
     "events",
     "unproven",
     "proven",
+    "purchases",
+    "purchases_known",
+    "tagged",
 )
 
 
@@ -617,7 +760,145 @@ class _ChunkWriter:
         pending.extend(self._events_for_existing(pending_for_existing))
         append_events(pending)
         self.report.events += len(pending)
+        everyone = [*zip(contacts, new_rows, strict=True), *pending_for_existing]
+        self._write_purchases([(contact, row) for contact, row in everyone if row.purchase])
+        self._write_tags([(contact, row) for contact, row in everyone if row.tags])
         return [contact.pk for contact in contacts]
+
+    def _write_purchases(self, pairs: list[tuple[Contact, _Row]]) -> None:
+        """Record each row's purchase (unless the contact has it already) and
+        recompute the customer relationship of the contacts that got one."""
+        if not pairs:
+            return
+        ids = [contact.pk for contact, _row in pairs]
+        known = set(
+            Purchase.objects.filter(contact_id__in=ids).values_list(
+                "contact_id", "purchased_on", "description", "category_id", "reference", "amount"
+            )
+        )
+        uncategorised = None
+        now = timezone.now()
+        purchases, rows = [], []
+        for contact, row in pairs:
+            data = row.purchase
+            category = data.get("category")
+            if category is None:
+                uncategorised = uncategorised or ProductCategory.uncategorised()
+                category = uncategorised
+            same = (
+                contact.pk,
+                data["purchased_on"],
+                data["description"],
+                category.pk,
+                data.get("reference", ""),
+                data.get("amount"),
+            )
+            if same in known:
+                self.report.purchases_known += 1
+                continue
+            known.add(same)
+            purchases.append(
+                Purchase(
+                    contact=contact,
+                    purchased_on=data["purchased_on"],
+                    description=data["description"],
+                    reference=data.get("reference", ""),
+                    amount=data.get("amount"),
+                    objection_offered=data.get("objection_offered", False),
+                    category=category,
+                    source_kind=SourceKind.IMPORT,
+                    created_at=now,
+                )
+            )
+            rows.append(row)
+        insert_rows(Purchase, purchases)
+        self.report.purchases += len(purchases)
+        insert_rows(
+            Activity,
+            [
+                Activity(
+                    contact=purchase.contact,
+                    kind=ActivityKind.PURCHASE,
+                    occurred_at=now,
+                    actor=self.actor,
+                    summary=f"purchase on {purchase.purchased_on.isoformat()}",
+                    data={
+                        "purchase": purchase.pk,
+                        "purchased_on": purchase.purchased_on.isoformat(),
+                        "description": purchase.description,
+                        "category": purchase.category.key,
+                        "amount": None if purchase.amount is None else str(purchase.amount),
+                        "objection_offered": purchase.objection_offered,
+                        "source": SourceKind.IMPORT.value,
+                        "detail": self.label,
+                        "row": row.number,
+                    },
+                )
+                for purchase, row in zip(purchases, rows, strict=True)
+            ],
+        )
+        # The customer relationship as ``refresh_customer_relationship`` computes it.
+        customers = (
+            Purchase.objects.filter(contact_id__in={p.contact.pk for p in purchases})
+            .values("contact_id")
+            .annotate(
+                first=Min("purchased_on"),
+                last=Max("purchased_on"),
+                offered=Count("id", filter=Q(objection_offered=True)),
+            )
+        )
+        Contact.objects.bulk_update(
+            [
+                Contact(
+                    pk=c["contact_id"],
+                    customer_since=c["first"],
+                    last_purchase_on=c["last"],
+                    objection_offered_at_sale=c["offered"] > 0,
+                )
+                for c in customers
+            ],
+            ["customer_since", "last_purchase_on", "objection_offered_at_sale"],
+        )
+
+    def _write_tags(self, pairs: list[tuple[Contact, _Row]]) -> None:
+        """Add each row's tags to its contact (creating new tag names), on the timeline."""
+        if not pairs:
+            return
+        names = sorted({name for _contact, row in pairs for name in row.tags})
+        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+        tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+        through = Tag.contacts.through
+        before: dict[int, set[str]] = defaultdict(set)
+        for contact_id, name in through.objects.filter(
+            contact_id__in=[contact.pk for contact, _row in pairs]
+        ).values_list("contact_id", "tag__name"):
+            before[contact_id].add(name)
+        now = timezone.now()
+        links, activities = [], []
+        for contact, row in pairs:
+            had = before[contact.pk]
+            new = [name for name in row.tags if name not in had]
+            if not new:
+                continue
+            links += [through(contact_id=contact.pk, tag_id=tag_ids[name]) for name in new]
+            activities.append(
+                Activity(
+                    contact=contact,
+                    kind=ActivityKind.CHANGED,
+                    occurred_at=now,
+                    actor=self.actor,
+                    summary="tags changed",
+                    data={
+                        "changes": {"tags": [sorted(had), sorted(had | set(new))]},
+                        "source": SourceKind.IMPORT.value,
+                        "detail": self.label,
+                        "row": row.number,
+                    },
+                )
+            )
+        through.objects.bulk_create(links)
+        insert_rows(Activity, activities)
+        self.report.tagged += len(activities)
 
     def _create_contacts(self, rows: list[_Row], hashes: dict) -> list[Contact]:
         now = timezone.now()

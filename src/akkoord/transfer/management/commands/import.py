@@ -125,6 +125,8 @@ class Command(BaseCommand):
             f"({report.proven} with proof, {report.unproven} unproven); existing contacts given "
             f"consent: {report.consent_added_to_existing}, left unchanged: "
             f"{report.existing_unchanged}; suppressed addresses skipped: "
-            f"{report.suppressed_skipped}; problems: {report.problem_count}; "
+            f"{report.suppressed_skipped}; purchases recorded: {report.purchases} "
+            f"({report.purchases_known} already known); contacts given new tags: "
+            f"{report.tagged}; problems: {report.problem_count}; "
             f"{report.seconds:.1f} s."
         )
