@@ -6,9 +6,10 @@ paths: contacts and their "registered" activity with ``transfer.bulk.insert_rows
 ``contacts.services.refresh_customer_relationship`` derives from them, consent
 events through the ledger's batch append (``transfer.ledger_batch.append_events``:
 hash chain, proofs, derived ``ConsentState``, timeline), and objections through
-``consent.ledger.record_event`` (the batch append refuses them). Bounces and
-complaints are set directly, as the sending pipeline does; erased people leave
-only a suppression row. All names and addresses are made up.
+``consent.ledger.record_event`` (the batch append refuses them), and spam
+complaints through ``consent.ledger.record_complaint``. Hard bounces are set
+directly, as the sending pipeline does; erased people leave only a suppression
+row. All names and addresses are made up.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def make_categories() -> dict:
 
 def populate(size: int, *, seed: int = 11, progress=None) -> dict:
     """Create ``size`` contacts with purchases and consents; return what was written."""
-    from akkoord.consent.ledger import record_event
+    from akkoord.consent.ledger import record_complaint, record_event
     from akkoord.consent.models import Suppression
     from akkoord.consent.rules import EventKind
     from akkoord.contacts.emails import email_hash
@@ -169,6 +170,9 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
     step = (now - timedelta(days=1) - start) / max(size, 1)
     stats = {"contacts": 0, "purchases": 0, "events_batched": 0, "objections": 0}
     objectors: list[tuple[int, datetime]] = []  # (n, time of the contact's last event)
+    # (n, when): spam complaints, recorded through the ledger after the load, as
+    # the deliverability loop records them (a complaint withdraws every purpose).
+    complainers: list[tuple[int, datetime]] = []
     returned: list[tuple[int, datetime]] = []
 
     for first in range(0, size, CHUNK):
@@ -212,11 +216,10 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                             if rng.random() < HARD_BOUNCE_SHARE
                             else None
                         ),
-                        complained_at=(
-                            _between(rng, created, now) if rng.random() < COMPLAINT_SHARE else None
-                        ),
                     )
                 )
+                if rng.random() < COMPLAINT_SHARE:
+                    complainers.append((n, _between(rng, created, now)))
                 plans.append((n, source, language, purchases))
             insert_rows(Contact, contacts)
             if contacts[0].pk is None:  # backends without RETURNING
@@ -396,6 +399,13 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     )
                 )
         append_events(regrants)
+        for first in range(0, len(complainers), CHUNK):
+            part = {address(n): at for n, at in complainers[first : first + CHUNK]}
+            for contact in Contact.objects.filter(email__in=list(part)):
+                record_complaint(
+                    contact, report={"feedback_type": "abuse"}, occurred_at=part[contact.email]
+                )
+    stats["complaints"] = len(complainers)
     stats["objections"] = len(objectors)
     stats["regrants_after_objection"] = len(regrants)
     stats["objection_seconds"] = round(time.perf_counter() - started, 1)
