@@ -317,7 +317,12 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="one_delivery_per_contact")
         ]
-        indexes = [models.Index(fields=["campaign", "status", "id"])]
+        indexes = [
+            models.Index(fields=["campaign", "status", "id"]),
+            # Bounce and complaint reports from sending services name the mail by
+            # its Message-ID; without an index each report scanned every delivery.
+            models.Index(fields=["message_id"], name="delivery_message_id"),
+        ]
         verbose_name_plural = _("deliveries")
 
     def __str__(self) -> str:
