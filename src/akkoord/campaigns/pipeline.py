@@ -44,6 +44,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import Min, Q
@@ -87,10 +89,40 @@ MAX_ATTEMPTS = 5
 STALL_SECONDS = 1.0
 RETRY_BASE_SECONDS = 60
 HARD_BOUNCE_CODES = {550, 551, 553}
-_MARK_SENT = (
-    "UPDATE campaigns_delivery SET status = %s, sent_at = %s, message_id = %s, basis = %s, "
-    "reason = %s, consent_seq = %s, attempts = %s, claim_token = '' WHERE id = %s"
-)
+
+
+@cache
+def _mark_sent_statement() -> str:
+    """The prepared UPDATE that records one sent mail, names taken from the model."""
+    quote = connection.ops.quote_name
+    meta = Delivery._meta
+    columns = [
+        meta.get_field(name).column
+        for name in (
+            "status",
+            "sent_at",
+            "message_id",
+            "basis",
+            "reason",
+            "consent_seq",
+            "attempts",
+        )
+    ]
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    # Only names from the model's own metadata go into the text; values are parameters.
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {assignments}, "  # noqa: S608
+        f"{quote(meta.get_field('claim_token').column)} = '' "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+
+
+class StopReason(StrEnum):
+    """Why ``run_worker`` returned."""
+
+    FINISHED = "finished"
+    NOT_SENDING = "not sending"  # paused, cancelled, or taken over
+    WAITING_FOR_RETRIES = "waiting for retries"  # only retries due later are left
 
 
 @dataclass
@@ -100,7 +132,7 @@ class WorkerStats:
     failed: int = 0
     retried: int = 0
     batches: int = 0
-    stopped_because: str = ""
+    stopped_because: StopReason | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +177,10 @@ class _Pending:
 
     def __len__(self) -> int:
         return len(self.sent) + len(self.skipped) + len(self.retry) + len(self.failed)
+
+    def clear(self) -> None:
+        """Start the next commit group (new lists: the recorded ones are left as they were)."""
+        self.sent, self.skipped, self.retry, self.failed, self.bounced = [], [], [], [], []
 
 
 @dataclass
@@ -327,7 +363,7 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease:
             adapt = connection.ops.adapt_datetimefield_value
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    _MARK_SENT,
+                    _mark_sent_statement(),
                     [
                         (
                             DeliveryStatus.SENT.value,
@@ -392,7 +428,7 @@ def _flush(campaign: Campaign, sender: CampaignSender, pending: _Pending, lease:
                 campaign=campaign, claim_token=lease.token, status=DeliveryStatus.SENDING
             ).update(claimed_at=now)
             lease.extended_at = time.monotonic()
-    pending.__init__()
+    pending.clear()
     lease.beat_if_due(campaign.pk)
 
 
@@ -475,7 +511,7 @@ def run_worker(
     try:
         while True:
             if not _still_sending(campaign_id):
-                stats.stopped_because = "not sending"
+                stats.stopped_because = StopReason.NOT_SENDING
                 break
             # Also while throttled or waiting for retries: waiting on purpose is not a stall.
             lease.beat_if_due(campaign_id)
@@ -487,21 +523,21 @@ def run_worker(
             lease.extended_at = time.monotonic()
             if not ids:
                 if finish_if_done(campaign_id):
-                    stats.stopped_because = "finished"
+                    stats.stopped_because = StopReason.FINISHED
                     break
                 idle_since = idle_since or time.monotonic()
                 if (
                     max_idle_seconds is not None
                     and time.monotonic() - idle_since > max_idle_seconds
                 ):
-                    stats.stopped_because = "waiting for retries"
+                    stats.stopped_because = StopReason.WAITING_FOR_RETRIES
                     break
                 time.sleep(_idle_wait(campaign_id, idle_wait))
                 continue
             idle_since = None
             stats.batches += 1
             if not _send_batch(worker, ids):
-                stats.stopped_because = "not sending"
+                stats.stopped_because = StopReason.NOT_SENDING
                 break
     finally:
         sending.stop()
