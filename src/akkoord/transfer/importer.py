@@ -77,7 +77,8 @@ from akkoord.contacts.services import CORE_FIELDS, clean_field_value
 from akkoord.contacts.signals import contacts_registered
 from akkoord.lib.bulk import insert_rows
 from akkoord.lib.db import retry_when_locked
-from akkoord.notices.services import queue_notices, schedule_delivery
+from akkoord.notices.services import queue_notices
+from akkoord.notices.tasks import schedule_delivery
 from akkoord.transfer import formats
 from akkoord.transfer.reading import Source, SourceRow
 
