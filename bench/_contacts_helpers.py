@@ -1,12 +1,12 @@
 """Helpers for bench/contacts.py: a realistic population, written fast, and timing.
 
 ``populate`` writes what the services would write, through the project's bulk
-paths: contacts and their "registered" activity with ``transfer.bulk.insert_rows``
+paths: contacts and their "registered" activity with ``lib.bulk.insert_rows``
 (COPY on PostgreSQL), purchases with the customer fields that
 ``contacts.services.refresh_customer_relationship`` derives from them, consent
-events through the ledger's batch append (``transfer.ledger_batch.append_events``:
-hash chain, proofs, derived ``ConsentState``, timeline), and objections through
-``consent.ledger.record_event`` (the batch append refuses them), and spam
+events through the ledger's batch append (``consent.ledger.append``: hash chain,
+proofs, derived ``ConsentState``, timeline), objections one by one through
+``consent.ledger.record_event``, as the customer centre records them, and spam
 complaints through ``consent.ledger.record_complaint``. Hard bounces are set
 directly, as the sending pipeline does; erased people leave only a suppression
 row. All names and addresses are made up.
@@ -149,14 +149,13 @@ def make_categories() -> dict:
 
 def populate(size: int, *, seed: int = 11, progress=None) -> dict:
     """Create ``size`` contacts with purchases and consents; return what was written."""
-    from akkoord.consent.ledger import record_complaint, record_event
+    from akkoord.consent.ledger import NewEvent, append, record_complaint, record_event
     from akkoord.consent.models import Suppression
     from akkoord.consent.rules import EventKind
     from akkoord.contacts.emails import email_hash
     from akkoord.contacts.models import Activity, ActivityKind, Contact, Purchase
+    from akkoord.lib.bulk import insert_rows
     from akkoord.segments.models import Tag
-    from akkoord.transfer.bulk import insert_rows
-    from akkoord.transfer.ledger_batch import PendingEvent, append_events
 
     rng = random.Random(seed)
     # Own generators: categories and tags leave the rest of the population as it was.
@@ -286,7 +285,7 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     for p in purchase_rows
                 ],
             )
-            pending: list[PendingEvent] = []
+            pending: list[NewEvent] = []
             for contact, (n, source, language, _p) in zip(contacts, plans, strict=True):
                 last = contact.created_at
                 for purpose, mix in ((newsletter, NEWSLETTER_MIX), (updates, UPDATES_MIX)):
@@ -303,12 +302,12 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     at = contact.created_at + timedelta(seconds=rng.randint(1, 300))
                     if outcome == "unproven":
                         pending.append(
-                            PendingEvent(
+                            NewEvent(
                                 contact,
                                 purpose,
                                 EventKind.UNPROVEN,
-                                at,
-                                _proof(rng, "import", n, purpose, language),
+                                occurred_at=at,
+                                proof=_proof(rng, "import", n, purpose, language),
                                 **{**common, "channel": "import"},
                             )
                         )
@@ -316,12 +315,12 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                         continue
                     proof = _proof(rng, channel, n, purpose, language)
                     double = purpose.double_opt_in and channel != "staff"
-                    grant = PendingEvent(
+                    grant = NewEvent(
                         contact,
                         purpose,
                         EventKind.GRANTED,
-                        at,
-                        proof,
+                        occurred_at=at,
+                        proof=proof,
                         needs_confirmation=double,
                         **common,
                     )
@@ -330,12 +329,12 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     if double and outcome != "pending":
                         confirmed = at + timedelta(minutes=rng.randint(1, 600))
                         pending.append(
-                            PendingEvent(
+                            NewEvent(
                                 contact,
                                 purpose,
                                 EventKind.CONFIRMED,
-                                confirmed,
-                                {"ip": proof.get("ip", ""), "link": "confirmation"},
+                                occurred_at=confirmed,
+                                proof={"ip": proof.get("ip", ""), "link": "confirmation"},
                                 confirms=grant,
                                 **common,
                             )
@@ -344,12 +343,12 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     if outcome == "withdrawn":
                         gone = _between(rng, last, now - timedelta(hours=1))
                         pending.append(
-                            PendingEvent(
+                            NewEvent(
                                 contact,
                                 purpose,
                                 EventKind.WITHDRAWN,
-                                gone,
-                                {"how": "unsubscribe link", "campaign": rng.randint(1, 40)},
+                                occurred_at=gone,
+                                proof={"how": "unsubscribe link", "campaign": rng.randint(1, 40)},
                                 **{**common, "channel": "unsubscribe"},
                             )
                         )
@@ -358,7 +357,7 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
                     objectors.append((n, last))
                 elif source == "form" and rng.random() < RETURNED_AFTER_ERASURE * 2:
                     returned.append((n, contact.created_at))
-            append_events(pending)
+            append(pending)
             stats["events_batched"] += len(pending)
             stats["contacts"] += len(contacts)
             stats["purchases"] += len(purchase_rows)
@@ -388,17 +387,23 @@ def populate(size: int, *, seed: int = 11, progress=None) -> dict:
             )
             if rng.random() < REGRANT_AFTER_OBJECTION:
                 regrants.append(
-                    PendingEvent(
+                    NewEvent(
                         contact,
                         updates,
                         EventKind.GRANTED,
-                        _between(rng, at, now - timedelta(minutes=1)),
-                        {"ip": "192.0.2.9", "text": updates.consent_text_nl, "form": "centre"},
+                        occurred_at=_between(rng, at, now - timedelta(minutes=1)),
+                        proof={
+                            "ip": "192.0.2.9",
+                            "text": updates.consent_text_nl,
+                            "form": "centre",
+                        },
+                        # These regrants are in force at once, not pending a confirmation.
+                        needs_confirmation=False,
                         channel="centre",
                         actor="bench",
                     )
                 )
-        append_events(regrants)
+        append(regrants)
         for first in range(0, len(complainers), CHUNK):
             part = {address(n): at for n, at in complainers[first : first + CHUNK]}
             for contact in Contact.objects.filter(email__in=list(part)):

@@ -209,7 +209,7 @@ elif AKKOORD_TASK_BACKEND == "immediate":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Sending tasks started per campaign; unset or 0: 2 on PostgreSQL, 1 on SQLite
-# (campaigns.services.worker_count).
+# (campaigns.tasks.worker_count).
 AKKOORD_CAMPAIGN_WORKERS = env_int("AKKOORD_CAMPAIGN_WORKERS", 0) or None
 # Seconds a sending worker may stay silent before its claims and its campaign
 # are taken over by another worker (or the restarted one); /healthz calls a

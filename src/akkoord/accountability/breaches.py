@@ -11,7 +11,6 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from akkoord.accountability.models import Breach, BreachNotice
 from akkoord.contacts.models import Contact
@@ -19,9 +18,6 @@ from akkoord.mail.outgoing import header_safe, send_service_mail
 from akkoord.organisation.models import Organisation
 
 logger = logging.getLogger(__name__)
-
-# Above this many persons the notification runs as a background task.
-BACKGROUND_ABOVE = 50
 
 
 def affected_contacts(breach: Breach) -> QuerySet:
@@ -86,15 +82,3 @@ def notify_affected(breach_id: int, *, actor: str = "system") -> int:
         persons_notified=BreachNotice.objects.filter(breach=breach).count()
     )
     return sent
-
-
-def start_notification(breach: Breach, *, actor: str) -> bool:
-    """Notify now, or as a background task for large numbers; True if queued."""
-    Breach.objects.filter(pk=breach.pk).update(notification_started_at=timezone.now())
-    from akkoord.accountability.tasks import notify_breach
-
-    if affected_contacts(breach).count() > BACKGROUND_ABOVE:
-        notify_breach.enqueue(breach.pk, actor)
-        return True
-    notify_affected(breach.pk, actor=actor)
-    return False

@@ -158,7 +158,7 @@ def _unconfirmed_signups(now: datetime, dry_run: bool) -> dict:
 
 def _import_uploads(dry_run: bool) -> dict:
     """Uploaded import files left behind (never imported, or a killed worker's)."""
-    from akkoord.transfer.uploads import sweep_uploads
+    from akkoord.transfer.jobs import sweep_uploads
 
     return {"import_uploads": sweep_uploads(dry_run=dry_run)}
 
@@ -167,7 +167,7 @@ def _queued_notices(dry_run: bool) -> dict:
     """Privacy confirmations still queued: ask a worker to send them (a safety
     net for a delivery task that could not be queued)."""
     from akkoord.notices.models import QueuedNotice
-    from akkoord.notices.services import schedule_delivery
+    from akkoord.notices.tasks import schedule_delivery
 
     waiting = QueuedNotice.objects.count()
     if waiting and not dry_run:

@@ -32,7 +32,7 @@ from akkoord.accountability.models import (
     StatementVersion,
 )
 from akkoord.accountability.panels import dpo_advice
-from akkoord.accountability.tasks import run_retention
+from akkoord.accountability.tasks import run_retention, start_notification
 from akkoord.accounts.audit import audit
 from akkoord.accounts.decorators import staff_required
 from akkoord.accounts.models import AuditAction
@@ -320,7 +320,7 @@ def breach_notify(request, pk: int):
         messages.error(request, _("Write the message to persons in Dutch and English first."))
         return redirect("accountability:breach", pk=pk)
     audit(request.user, AuditAction.SEND, breach)
-    queued = breaches.start_notification(breach, actor=request.user.email)
+    queued = start_notification(breach, actor=request.user.email)
     if queued:
         messages.success(request, _("The notification is being sent in the background."))
     else:

@@ -29,6 +29,7 @@ from akkoord.api.campaign_api import router as campaign_router
 from akkoord.api.errors import ERRORS, MAX_ID, ApiError, need
 from akkoord.api.models import ApiKey, Scope
 from akkoord.consent.models import Purpose
+from akkoord.deliverability.api import router as delivery_router
 from akkoord.lib import ratelimit
 
 
@@ -294,5 +295,5 @@ def signup(request, payload: s.SignupIn):
 
 api.add_router("/", campaign_router)
 
-# The deliverability app's endpoint (its own scope) registers on this API.
-from akkoord.deliverability import api as _delivery_reports  # noqa: E402, F401
+# The deliverability app's endpoint (its own scope).
+api.add_router("/", delivery_router)

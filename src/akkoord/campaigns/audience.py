@@ -26,6 +26,7 @@ from akkoord.consent import audiences
 from akkoord.consent.explain import explain
 from akkoord.consent.rules import ALLOWING_REASONS, MailClass, Reason
 from akkoord.organisation.models import Organisation
+from akkoord.segments.conditions import matching_contacts
 
 SAMPLE_SIZE = 10
 _CHUNK = 2000
@@ -43,7 +44,9 @@ def engine_args(campaign: Campaign, today=None) -> dict:
         "today": today or timezone.localdate(),
         "customer_months": Organisation.current().customer_relationship_months,
         "similar_categories": campaign.similar_categories(),
-        "contacts": campaign.segment.contacts() if campaign.segment_id else None,
+        "contacts": (
+            matching_contacts(campaign.segment.definition) if campaign.segment_id else None
+        ),
     }
 
 

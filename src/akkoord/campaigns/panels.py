@@ -1,12 +1,11 @@
 """What campaigns add to other pages: the contact page section; erasure."""
 
+from akkoord.campaigns.deliveries import explain_delivery
 from akkoord.campaigns.models import Delivery
 
 
 def contact_deliveries(request, contact):
     """Every campaign this person was in, with the basis used: "why did they get this?"."""
-    from akkoord.campaigns.views import explain_delivery
-
     deliveries = (
         Delivery.objects.filter(contact=contact).select_related("campaign").order_by("-id")[:50]
     )

@@ -59,6 +59,20 @@ _INLINER = css_inline.CSSInliner(
 )
 
 
+# Sample data for previews and test sends: what a template shows for a made-up person.
+SAMPLE_CONTEXT = {
+    "first_name": "Jan",
+    "last_name": "Jansen",
+    "full_name": "Jan Jansen",
+    "organisation_name": "Voorbeeld BV",
+    "email": "jan.jansen@example.nl",
+    "unsubscribe_url": "#unsubscribe",
+    "privacy_url": "#privacy",
+    "yes_url": "#yes",
+    "no_url": "#no",
+}
+
+
 class TemplateError(ValueError):
     """A template that cannot be used; the message says what to fix."""
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from akkoord.campaigns.dkimsign import Signer
 from akkoord.campaigns.messenger import Messenger
 from akkoord.campaigns.models import Campaign
-from akkoord.campaigns.rendering import CompiledMail, build_message
+from akkoord.campaigns.rendering import SAMPLE_CONTEXT, CompiledMail, build_message
 from akkoord.mail.outgoing import header_safe
 from akkoord.organisation.models import Organisation
 
 
 def send_test(campaign: Campaign, language: str, to: str, messenger: Messenger) -> None:
     """Render with sample data (no contact's data), sign, and send to ``to``."""
-    from akkoord.campaigns.views import SAMPLE_CONTEXT
-
     subject, html, text = campaign.template.part(language)
     compiled = CompiledMail(
         subject=subject,

@@ -25,6 +25,7 @@ from akkoord.campaigns.audience import (
     excluded_contacts,
     preview,
 )
+from akkoord.campaigns.deliveries import explain_delivery, failure_text
 from akkoord.campaigns.dkimsign import generate_private_key
 from akkoord.campaigns.dnscheck import check_domain
 from akkoord.campaigns.forms import (
@@ -36,31 +37,17 @@ from akkoord.campaigns.forms import (
 from akkoord.campaigns.models import (
     Campaign,
     CampaignStatus,
-    Delivery,
     DeliveryStatus,
-    FailureReason,
     MailTemplate,
     SendingDomain,
 )
-from akkoord.campaigns.rendering import CompiledMail, TemplateError
+from akkoord.campaigns.rendering import SAMPLE_CONTEXT, CompiledMail, TemplateError
 from akkoord.campaigns.steps import ready_for_campaign, setup_steps
 from akkoord.campaigns.template_preview import PreviewError, previews_for, render_preview
-from akkoord.consent.explain import BASIS_TEXTS, REASON_TEXTS, customer_basis_text, explain
+from akkoord.consent.explain import BASIS_TEXTS, explain
 from akkoord.consent.rules import Basis, Reason
 from akkoord.lib.middleware import CONTENT_SECURITY_POLICY
 from akkoord.organisation.models import Organisation
-
-SAMPLE_CONTEXT = {
-    "first_name": "Jan",
-    "last_name": "Jansen",
-    "full_name": "Jan Jansen",
-    "organisation_name": "Voorbeeld BV",
-    "email": "jan.jansen@example.nl",
-    "unsubscribe_url": "#unsubscribe",
-    "privacy_url": "#privacy",
-    "yes_url": "#yes",
-    "no_url": "#no",
-}
 
 
 @staff_required
@@ -160,13 +147,6 @@ def failure_reasons(campaign: Campaign) -> list[tuple[str, int]]:
         .annotate(n=Count("id"))
     )
     return [(failure_text(reason), count) for reason, count in rows]
-
-
-def failure_text(reason: str) -> str:
-    if reason in FailureReason.values:
-        return str(FailureReason(reason).label)
-    # Failed before reasons were stored: the server's reply says why.
-    return _("See the server reply.")
 
 
 @staff_required
@@ -340,39 +320,6 @@ def campaign_excluded(request, pk):
             "frozen": campaign.frozen_at is not None,
         },
     )
-
-
-def explain_delivery(delivery: Delivery) -> str:
-    """Why did this person get (or not get) this mail? In words."""
-    basis = str(BASIS_TEXTS.get(Basis(delivery.basis), delivery.basis))
-    if delivery.status == DeliveryStatus.SKIPPED:
-        reason = delivery.skip_reason
-        if reason in {r.value for r in Reason}:
-            return _("Not sent: %(why)s") % {"why": REASON_TEXTS[Reason(reason)]}
-        return _("Not sent: %(why)s") % {"why": reason}
-    if delivery.status == DeliveryStatus.FAILED:
-        return _("Failed: %(why)s") % {"why": failure_text(delivery.failure_reason)}
-    if delivery.basis == Basis.CONSENT and delivery.consent_seq:
-        return _("Basis: %(basis)s (consent event #%(seq)s in the ledger)") % {
-            "basis": basis,
-            "seq": delivery.consent_seq,
-        }
-    if delivery.basis == Basis.CUSTOMER and delivery.customer_purchase is not None:
-        purchase = delivery.customer_purchase
-        return _("Basis: %(basis)s (%(purchase)s)") % {
-            "basis": basis,
-            "purchase": customer_basis_text(
-                purchased_on=purchase.purchased_on,
-                description=purchase.description,
-                category=str(purchase.category),
-            ),
-        }
-    if delivery.basis == Basis.CUSTOMER and delivery.customer_last_purchase:
-        return _("Basis: %(basis)s (last purchase on %(date)s)") % {
-            "basis": basis,
-            "date": delivery.customer_last_purchase.isoformat(),
-        }
-    return _("Basis: %(basis)s") % {"basis": basis}
 
 
 @staff_required

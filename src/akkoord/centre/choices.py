@@ -1,7 +1,7 @@
 """The person's own choices in the centre: subscribe, unsubscribe, withdraw all, object,
 lift their objection.
 
-Each choice is one consent-ledger event (``record_event`` is the only writer),
+Each choice is one consent-ledger event (written through ``consent.ledger``, the only writer),
 effective at once: the derived state that the sending pipeline reads is updated
 in the same transaction.
 """

@@ -1,9 +1,10 @@
 """Writing, verifying and replaying the consent ledger.
 
-``record_event`` is the only way a consent event is written (imports use its
-batch twin, ``transfer.ledger_batch``): it extends the hash chain, stores the
-proof, and updates the derived state (``ConsentState`` and the objection and
-complaint facts on ``Contact``) and the contact's timeline in one transaction.
+``append`` is the only way consent events are written: one event
+(``record_event``, ``record_complaint``) or thousands (an import) alike. It
+checks the events, extends the hash chain, stores the proofs, and updates the
+derived state (``ConsentState`` and the objection and complaint facts on
+``Contact``) and the contacts' timelines in one transaction.
 
 Derived state is the fold of the events in the order they happened
 (``rules.fold_purpose`` and ``rules.fold_standing``), so an event reported late
@@ -13,12 +14,11 @@ is recorded but cannot overrule what happened after it.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from akkoord.consent import chain
@@ -44,17 +44,12 @@ from akkoord.consent.rules import (
     is_late,
 )
 from akkoord.contacts.models import Activity, ActivityKind, Contact
+from akkoord.lib.bulk import insert_rows
 
+# The fields of a ledger event that make its ``LedgerEntry``, in that order.
+LEDGER_ENTRY_FIELDS = ("seq", "kind", "occurred_at", "needs_confirmation", "confirms_seq")
 # Fields a fold needs from a ledger event.
-FOLD_FIELDS = (
-    "seq",
-    "subject_key",
-    "purpose_id",
-    "kind",
-    "occurred_at",
-    "needs_confirmation",
-    "confirms_seq",
-)
+FOLD_FIELDS = ("subject_key", "purpose_id", *LEDGER_ENTRY_FIELDS)
 
 
 class LedgerError(ValueError):
@@ -109,6 +104,29 @@ def _locked_head() -> LedgerHead:
     return head
 
 
+@dataclass(eq=False)  # compared by identity: a confirmation names its grant object
+class NewEvent:
+    """One event for ``append``.
+
+    ``occurred_at`` defaults to now; ``needs_confirmation`` of a grant defaults
+    to the purpose's double opt-in. ``confirms`` names the grant a confirmation
+    confirms or an expiry expires: an earlier ``NewEvent`` of the same batch,
+    or the ``seq`` of a recorded event.
+    """
+
+    contact: Contact
+    purpose: Purpose | None
+    kind: EventKind
+    channel: str
+    channel_ref: str = ""
+    proof: dict | None = None
+    occurred_at: datetime | None = None
+    needs_confirmation: bool | None = None
+    confirms: NewEvent | int | None = None
+    privacy_statement_version: str = ""
+    actor: str = ""
+
+
 def record_event(
     contact: Contact,
     purpose: Purpose | None,
@@ -133,63 +151,174 @@ def record_event(
     objection or complaint of the person) is recorded, and counts in the order
     it happened; the returned event's ``late`` attribute says so.
     """
-    kind = EventKind(kind)
-    check_kind(kind, purpose, channel)
-    if kind == EventKind.GRANTED and needs_confirmation is None:
-        needs_confirmation = purpose.double_opt_in
-    occurred_at = occurred_at or timezone.now()
-    check_occurred_at(occurred_at)
-    if kind == EventKind.EXPIRED:
-        _check_expired_grant(contact, purpose, confirms_seq)
-    proof_data = {**(proof or {}), "nonce": secrets.token_hex(16)}
+    event = NewEvent(
+        contact,
+        purpose,
+        kind,
+        channel=channel,
+        channel_ref=channel_ref,
+        proof=proof,
+        occurred_at=occurred_at,
+        needs_confirmation=needs_confirmation,
+        confirms=confirms_seq,
+        privacy_statement_version=privacy_statement_version,
+        actor=actor,
+    )
+    return append([event])[0]
 
+
+def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
+    """Append ``events`` in their order and bring the derived state up to date.
+
+    Everything happens in one transaction under one lock of the ledger head:
+    the events (each linked to the one before by its hash), their proofs, the
+    derived ``ConsentState`` rows and objection and complaint facts of every
+    person and purpose the events touch, and one timeline entry per event. Rows
+    are inserted in bulk, so an import of thousands of events costs a handful
+    of queries; one event is simply a batch of one.
+
+    A refused event (see ``LedgerError``) refuses the whole batch: nothing is
+    written. Each returned event's ``late`` attribute says whether it happened
+    before an event already recorded for its purpose or person (earlier events
+    of the same batch count as recorded).
+    """
+    if not events:
+        return []
+    now = timezone.now()
+    checked = [_checked(new, now) for new in events]
+    position = {new: index for index, new in enumerate(events)}
     with transaction.atomic():
         head = _locked_head()
-        event = ConsentEvent(
-            seq=head.seq + 1,
-            subject_key=contact.ledger_key,
-            purpose=purpose,
-            kind=kind.value,
-            needs_confirmation=bool(needs_confirmation) and kind == EventKind.GRANTED,
-            occurred_at=occurred_at,
-            channel=channel,
-            channel_ref=channel_ref[:200],
-            privacy_statement_version=privacy_statement_version[:50],
-            confirms_seq=confirms_seq,
-            proof_digest=chain.proof_digest(proof_data),
-            prev_hash=head.last_hash,
+        # Read under the lock: nothing can be appended for these people meanwhile.
+        history = _history({new.contact.ledger_key for new in events})
+        known = {
+            entry.seq: (subject_key, purpose_id, entry)
+            for subject_key, entries in history.items()
+            for purpose_id, entry in entries
+        }
+        seq, prev_hash = head.seq, head.last_hash
+        written: list[ConsentEvent] = []
+        proofs: list[dict] = []
+        for index, (new, (kind, occurred_at, needs_confirmation)) in enumerate(
+            zip(events, checked, strict=True)
+        ):
+            seq += 1
+            confirms_seq = _confirms_seq(new, index, position, written, seq)
+            if kind == EventKind.EXPIRED:
+                _check_expired_grant(new, confirms_seq, known)
+            proof_data = {**(new.proof or {}), "nonce": secrets.token_hex(16)}
+            event = ConsentEvent(
+                seq=seq,
+                subject_key=new.contact.ledger_key,
+                purpose=new.purpose,
+                kind=kind.value,
+                needs_confirmation=needs_confirmation,
+                occurred_at=occurred_at,
+                channel=new.channel,
+                channel_ref=new.channel_ref[:200],
+                privacy_statement_version=new.privacy_statement_version[:50],
+                confirms_seq=confirms_seq,
+                proof_digest=chain.proof_digest(proof_data),
+                prev_hash=prev_hash,
+            )
+            event.hash = chain.event_hash(prev_hash, chain.hashed_fields(event))
+            prev_hash = event.hash
+            known[seq] = (event.subject_key, event.purpose_id, entry_of(event))
+            written.append(event)
+            proofs.append(proof_data)
+        insert_rows(ConsentEvent, written)
+        if any(event.pk is None for event in written):  # backends without RETURNING
+            pks = dict(
+                ConsentEvent.objects.filter(seq__in=[e.seq for e in written]).values_list(
+                    "seq", "pk"
+                )
+            )
+            for event in written:
+                event.pk = pks[event.seq]
+        insert_rows(
+            ConsentProof,
+            [
+                ConsentProof(event=event, subject_key=event.subject_key, data=data)
+                for event, data in zip(written, proofs, strict=True)
+            ],
         )
-        event.hash = chain.event_hash(head.last_hash, chain.hashed_fields(event))
-        event.save()
-        ConsentProof.objects.create(event=event, subject_key=contact.ledger_key, data=proof_data)
-        head.seq = event.seq
-        head.last_hash = event.hash
+        head.seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["seq", "last_hash"])
-        event.late = refresh_derived_state(contact, event)
-        Activity.objects.create(
-            contact=contact,
-            kind=ActivityKind.CONSENT,
-            occurred_at=occurred_at,
-            actor=actor[:200],
-            summary=f"{kind.value}: {purpose.key if purpose else 'all direct marketing'}",
-            data={
-                "seq": event.seq,
-                "event": kind.value,
-                "purpose": purpose.key if purpose else None,
-                "channel": channel,
-            },
+        _update_derived_state(events, written, history)
+        insert_rows(
+            Activity, [_activity(new, event) for new, event in zip(events, written, strict=True)]
         )
-    return event
+    return written
 
 
-def _check_expired_grant(contact: Contact, purpose: Purpose, grant_seq: int | None) -> None:
-    grant = ConsentEvent.objects.filter(
-        seq=grant_seq or 0, subject_key=contact.ledger_key, purpose=purpose, kind=EventKind.GRANTED
-    ).first()
-    if grant is None or not grant.needs_confirmation:
+def _checked(new: NewEvent, now: datetime) -> tuple[EventKind, datetime, bool]:
+    """The checks that need no database; returns the kind, time and confirmation need."""
+    kind = EventKind(new.kind)
+    check_kind(kind, new.purpose, new.channel)
+    occurred_at = new.occurred_at or now
+    check_occurred_at(occurred_at, now)
+    needs_confirmation = new.needs_confirmation
+    if kind == EventKind.GRANTED and needs_confirmation is None:
+        needs_confirmation = new.purpose.double_opt_in
+    return kind, occurred_at, bool(needs_confirmation) and kind == EventKind.GRANTED
+
+
+def _confirms_seq(new: NewEvent, index: int, position: dict, written: list, seq: int) -> int | None:
+    """The seq ``new.confirms`` names; it must be an event recorded before ``new``."""
+    confirms = new.confirms
+    if confirms is None:
+        return None
+    if isinstance(confirms, NewEvent):
+        earlier = position.get(confirms)
+        if earlier is None or earlier >= index:
+            raise LedgerError("A confirmation or expiry must come after the grant it names.")
+        return written[earlier].seq
+    if not 0 < confirms < seq:
+        raise LedgerError("A confirmation or expiry must come after the grant it names.")
+    return confirms
+
+
+def _check_expired_grant(new: NewEvent, grant_seq: int | None, known: dict) -> None:
+    subject_key, purpose_id, grant = known.get(grant_seq, (None, None, None))
+    if (
+        grant is None
+        or subject_key != new.contact.ledger_key
+        or purpose_id != new.purpose.pk
+        or grant.kind != EventKind.GRANTED
+        or not grant.needs_confirmation
+    ):
         raise LedgerError(
             "An expiry must name an unconfirmed grant of the same person and purpose."
         )
+
+
+def _history(subject_keys: set) -> dict:
+    """The recorded events of these people, as ``{subject_key: [(purpose_id, entry)]}``."""
+    history: dict = {}
+    rows = ConsentEvent.objects.filter(subject_key__in=list(subject_keys)).values_list(
+        "subject_key", "purpose_id", *LEDGER_ENTRY_FIELDS
+    )
+    for subject_key, purpose_id, seq, kind, at, needs_confirmation, confirms_seq in rows:
+        entry = LedgerEntry(seq, EventKind(kind), at, needs_confirmation, confirms_seq)
+        history.setdefault(subject_key, []).append((purpose_id, entry))
+    return history
+
+
+def _activity(new: NewEvent, event: ConsentEvent) -> Activity:
+    purpose_key = new.purpose.key if new.purpose else None
+    return Activity(
+        contact=new.contact,
+        kind=ActivityKind.CONSENT,
+        occurred_at=event.occurred_at,
+        actor=new.actor[:200],
+        summary=f"{event.kind}: {purpose_key or 'all direct marketing'}",
+        data={
+            "seq": event.seq,
+            "event": event.kind,
+            "purpose": purpose_key,
+            "channel": new.channel,
+        },
+    )
 
 
 def state_from_row(row: ConsentState | None) -> PurposeConsent:
@@ -206,38 +335,87 @@ def state_from_row(row: ConsentState | None) -> PurposeConsent:
     )
 
 
-def refresh_derived_state(contact: Contact, event: ConsentEvent) -> bool:
-    """Re-fold what ``event`` touches from the person's events; return whether it was late.
+def _update_derived_state(
+    batch: Sequence[NewEvent], written: list[ConsentEvent], history: dict
+) -> None:
+    """Re-fold what the new events touch from the people's events, and mark late events.
 
-    One person's events are few, so the fold is recomputed rather than applied
-    incrementally: that way a late event lands in its place in time.
+    One person's events are few, so each touched purpose (and standing) is
+    folded again from all of them rather than continued: that way an event
+    dated before what is recorded lands in its place in time. For a person new
+    to the ledger (the usual import) the history is empty and the fold is just
+    the batch's own events.
     """
-    kind = EventKind(event.kind)
-    events = ConsentEvent.objects.filter(subject_key=contact.ledger_key).only(*FOLD_FIELDS)
-    if kind in PERSON_EVENTS:
-        relevant = events
-    else:
-        relevant = events.filter(Q(purpose=event.purpose_id) | Q(kind__in=PERSON_EVENTS))
-    entries = [(e.purpose_id, entry_of(e)) for e in relevant]
-    new = entry_of(event)
-    late = is_late(new, [entry for _purpose, entry in entries if entry.seq != event.seq])
-    if kind in PERSON_EVENTS:
-        _save_standing(contact, fold_standing(entry for _p, entry in entries))
-    if kind == EventKind.COMPLAINED or kind not in PERSON_EVENTS:
-        purposes = {p for p, _entry in entries if p is not None}
-        if kind not in PERSON_EVENTS:
-            purposes = {event.purpose_id}
-        for purpose_id in purposes:
-            state = fold_purpose(entry for p, entry in entries if p == purpose_id or p is None)
-            _save_state(contact, purpose_id, state)
-    return late
+    entries = {key: list(events) for key, events in history.items()}
+    contact_of: dict = {}
+    touched: set[tuple] = set()  # (subject_key, purpose_id)
+    standing_touched: set = set()
+    complained: set = set()
+    for new, event in zip(batch, written, strict=True):
+        subject = event.subject_key
+        contact_of.setdefault(subject, []).append(new.contact)
+        entry = entry_of(event)
+        recorded = entries.setdefault(subject, [])
+        if entry.kind in PERSON_EVENTS:
+            relevant = [e for _p, e in recorded]
+            standing_touched.add(subject)
+            if entry.kind == EventKind.COMPLAINED:
+                complained.add(subject)
+        else:
+            relevant = [e for p, e in recorded if p == event.purpose_id or p is None]
+            touched.add((subject, event.purpose_id))
+        event.late = is_late(entry, relevant)
+        recorded.append((event.purpose_id, entry))
+    for subject in complained:  # a complaint withdraws every purpose the person has events for
+        touched.update((subject, p) for p, _entry in entries[subject] if p is not None)
+
+    for subject in standing_touched:
+        standing = fold_standing(e for p, e in entries[subject] if p is None)
+        values = standing_values(standing)
+        contacts = contact_of[subject]
+        Contact.objects.filter(pk=contacts[0].pk).update(**values)
+        for contact in contacts:
+            for name, value in values.items():
+                setattr(contact, name, value)
+
+    states = {
+        (contact_of[subject][0].pk, purpose_id): fold_purpose(
+            e for p, e in entries[subject] if p == purpose_id or p is None
+        )
+        for subject, purpose_id in touched
+    }
+    _write_states(states)
 
 
-def _save_standing(contact: Contact, standing: Standing) -> None:
-    values = standing_values(standing)
-    for name, value in values.items():
-        setattr(contact, name, value)
-    Contact.objects.filter(pk=contact.pk).update(**values)
+def _write_states(states: dict[tuple, PurposeConsent]) -> None:
+    """Store ``{(contact_id, purpose_id): state}``; "no consent at all" has no row."""
+    if not states:
+        return
+    rows = {
+        (row.contact_id, row.purpose_id): row
+        for row in ConsentState.objects.filter(
+            contact_id__in={contact_id for contact_id, _p in states},
+            purpose_id__in={purpose_id for _c, purpose_id in states},
+        )
+    }
+    new_rows, changed, gone = [], [], []
+    for (contact_id, purpose_id), state in states.items():
+        values = row_values(state)
+        row = rows.get((contact_id, purpose_id))
+        if state.status == ConsentStatus.NONE:  # e.g. its only grant expired
+            if row is not None:
+                gone.append(row.pk)
+        elif row is None:
+            new_rows.append(ConsentState(contact_id=contact_id, purpose_id=purpose_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed.append(row)
+    insert_rows(ConsentState, new_rows)
+    if gone:
+        ConsentState.objects.filter(pk__in=gone).delete()
+    if changed:
+        ConsentState.objects.bulk_update(changed, list(row_values(PurposeConsent())))
 
 
 def standing_values(standing: Standing) -> dict:
@@ -250,17 +428,6 @@ def standing_values(standing: Standing) -> dict:
 
 def standing_of(contact: Contact) -> Standing:
     return Standing(contact.objected_at, contact.has_objected, contact.complained_at)
-
-
-def _save_state(contact: Contact, purpose_id: int, state: PurposeConsent) -> None:
-    if state.status == ConsentStatus.NONE:  # e.g. its only grant expired: no row, as rebuilt
-        ConsentState.objects.filter(contact=contact, purpose_id=purpose_id).delete()
-        return
-    updated = ConsentState.objects.filter(contact=contact, purpose_id=purpose_id).update(
-        **row_values(state)
-    )
-    if not updated:
-        ConsentState.objects.create(contact=contact, purpose_id=purpose_id, **row_values(state))
 
 
 def row_values(state: PurposeConsent) -> dict:

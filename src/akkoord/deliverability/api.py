@@ -13,13 +13,16 @@ from typing import Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from akkoord.api.errors import ERRORS, ApiError, need
 from akkoord.api.models import Scope
-from akkoord.api.v1 import ERRORS, ApiError, api, need
 from akkoord.deliverability import services
 from akkoord.deliverability.models import ReportKind, ReportSource
 from akkoord.deliverability.parse import redact
+
+# Mounted on the REST API by ``api.v1``.
+router = Router()
 
 
 class DeliveryReportIn(Schema):
@@ -45,7 +48,7 @@ class DeliveryReportOut(Schema):
     delivery: int | None = None
 
 
-@api.post(
+@router.post(
     "/delivery-reports",
     response={201: DeliveryReportOut, 200: DeliveryReportOut, **ERRORS},
     tags=["deliverability"],

@@ -10,7 +10,7 @@ class NoticesConfig(AppConfig):
         from akkoord.contacts.signals import contact_registered, contacts_registered
         from akkoord.lib.panels import contact_page, dashboard
         from akkoord.notices import panels
-        from akkoord.notices.services import on_contact_registered, on_contacts_registered
+        from akkoord.notices.tasks import on_contact_registered, on_contacts_registered
 
         contact_registered.connect(on_contact_registered, dispatch_uid="notices.registered")
         contacts_registered.connect(on_contacts_registered, dispatch_uid="notices.registered_bulk")

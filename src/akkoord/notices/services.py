@@ -51,6 +51,11 @@ def register_deferral(fn: Callable[[Contact], bool]) -> Callable[[Contact], bool
     return fn
 
 
+def is_deferred(contact: Contact) -> bool:
+    """Whether the automatic mail must wait for this person (see ``register_deferral``)."""
+    return any(deferral(contact) for deferral in _deferrals)
+
+
 def default_template() -> NoticeTemplate:
     """The template used for automatic sending, created with the stock texts if missing."""
     template = NoticeTemplate.objects.filter(is_default=True).order_by("pk").first()
@@ -262,31 +267,6 @@ def send_automatically(contact_id: int, channel: str) -> bool:
     return True
 
 
-def on_contact_registered(sender, *, contact: Contact, channel: str, **kwargs) -> None:
-    """Listener of ``contact_registered``: queue the mail unless the person must confirm first."""
-    if any(deferral(contact) for deferral in _deferrals):
-        return
-    queue_privacy_confirmation(contact, channel)
-
-
-def on_contacts_registered(sender, *, contact_ids: list[int], channel: str, **kwargs) -> None:
-    """Listener of ``contacts_registered`` (bulk registrations other than imports,
-    which queue their notices themselves inside each chunk): queue durably."""
-    if channel == str(SourceKind.IMPORT):
-        return
-    queue_notices(contact_ids, channel)
-    schedule_delivery()
-
-
-def queue_privacy_confirmation(contact: Contact, channel: str) -> None:
-    """Queue the automatic mail (a task, so registration never waits for SMTP)."""
-    from akkoord.notices.tasks import send_privacy_confirmation_task
-
-    if not NoticeSettings.current().sends_for(channel):
-        return
-    send_privacy_confirmation_task.enqueue(contact.pk, str(channel))
-
-
 # --- the notice queue (bulk registrations) ------------------------------------
 
 # How long one worker may hold a queued notice while it sends it; a worker that
@@ -303,8 +283,8 @@ def queue_notices(contact_ids: list[int], channel: str) -> int:
 
     Runs in the caller's transaction (an import chunk), so the queue holds a
     row for every contact that was committed, and for no other. Queuing a
-    contact twice keeps one row. Call ``schedule_delivery`` once the work that
-    queued is over. Returns how many were queued.
+    contact twice keeps one row. Call ``notices.tasks.schedule_delivery`` once
+    the work that queued is over. Returns how many were queued.
     """
     if not contact_ids or not NoticeSettings.current().sends_for(channel):
         return 0
@@ -317,31 +297,6 @@ def queue_notices(contact_ids: list[int], channel: str) -> int:
         ignore_conflicts=True,
     )
     return len(contact_ids)
-
-
-def schedule_delivery(run_after: datetime | None = None) -> bool:
-    """Ask a worker to send the queued notices (now, or at ``run_after``).
-
-    If the task queue cannot take the request (a database busy beyond the
-    retries), nothing is lost: the rows stay queued and the next delivery
-    (another import, the daily retention run) sends them. Returns whether the
-    task was queued.
-    """
-    from django_tasks import default_task_backend
-
-    from akkoord.notices.tasks import deliver_queued_notices_task
-
-    task = deliver_queued_notices_task
-    if run_after is not None:
-        if not default_task_backend.supports_defer:
-            return False  # run inline (tests): the caller delivers again itself
-        task = task.using(run_after=run_after)
-    try:
-        retry_when_locked(task.enqueue)
-    except Exception:  # noqa: BLE001 - the queue rows are the durable record
-        logger.warning("could not queue the delivery of privacy confirmations", exc_info=True)
-        return False
-    return True
 
 
 @dataclass

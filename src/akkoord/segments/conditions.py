@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 from akkoord.contacts.models import Contact, ContactFieldValue, Language, Purchase, SourceKind
 from akkoord.contacts.services import MAX_AMOUNT
 from akkoord.lib.db import MAX_ID
+from akkoord.segments.models import Tag
 
 TEXT_FIELDS = ("email", "first_name", "last_name", "organisation_name", "source_detail")
 TEXT_OPS = ("equals", "contains", "starts_with", "is_empty", "is_not_empty")
@@ -194,8 +195,6 @@ def _has(op, exists: Q) -> Q:
 
 
 def _tag(op, value) -> Q:
-    from akkoord.segments.models import Tag
-
     if not isinstance(value, str) or not value.strip():
         raise SegmentError(_("Give the name of a tag."))
     tagged = Tag.contacts.through.objects.filter(contact=OuterRef("pk"), tag__name=value.strip())

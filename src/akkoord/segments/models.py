@@ -39,8 +39,3 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def contacts(self):
-        from akkoord.segments.conditions import matching_contacts
-
-        return matching_contacts(self.definition)

@@ -507,7 +507,7 @@ def confirm(token: str, *, ip: str, user_agent: str) -> PendingSignup:
         pending.token_hash = None
         pending.save(update_fields=["confirmed_at", "token_hash"])
         if pending.created_contact and contact.informed_at is None:
-            from akkoord.notices.services import queue_privacy_confirmation
+            from akkoord.notices.tasks import queue_privacy_confirmation
 
             channel = pending.channel
             transaction.on_commit(lambda: queue_privacy_confirmation(contact, channel))

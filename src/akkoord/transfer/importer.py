@@ -71,6 +71,8 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from akkoord.consent import ledger
+from akkoord.consent.ledger import NewEvent
 from akkoord.consent.models import Channel, ConsentState, Purpose, Suppression
 from akkoord.consent.rules import EventKind
 from akkoord.contacts.emails import email_hash, normalise_email
@@ -88,13 +90,13 @@ from akkoord.contacts.models import (
 )
 from akkoord.contacts.services import CORE_FIELDS, clean_amount, clean_field_value
 from akkoord.contacts.signals import contacts_registered
+from akkoord.lib.bulk import insert_rows
 from akkoord.lib.db import retry_when_locked
-from akkoord.notices.services import queue_notices, schedule_delivery
+from akkoord.notices.services import queue_notices
+from akkoord.notices.tasks import schedule_delivery
 from akkoord.segments.models import Tag
 from akkoord.segments.services import MAX_TAG_LENGTH
 from akkoord.transfer import formats
-from akkoord.transfer.bulk import insert_rows
-from akkoord.transfer.ledger_batch import PendingEvent, append_events
 from akkoord.transfer.reading import Source, SourceRow
 
 MAX_REPORTED = 1000
@@ -754,11 +756,11 @@ class _ChunkWriter:
             else:
                 pending_for_existing.append((contact, row))
         contacts = self._create_contacts(new_rows, hashes)
-        pending: list[PendingEvent] = []
+        pending: list[NewEvent] = []
         for contact, row in zip(contacts, new_rows, strict=True):
             pending.extend(self._events(contact, row, row.purposes))
         pending.extend(self._events_for_existing(pending_for_existing))
-        append_events(pending)
+        ledger.append(pending)
         self.report.events += len(pending)
         everyone = [*zip(contacts, new_rows, strict=True), *pending_for_existing]
         self._write_purchases([(contact, row) for contact, row in everyone if row.purchase])
@@ -957,7 +959,7 @@ class _ChunkWriter:
         )
         return contacts
 
-    def _events_for_existing(self, pairs) -> list[PendingEvent]:
+    def _events_for_existing(self, pairs) -> list[NewEvent]:
         if not pairs:
             return []
         states = set(
@@ -975,7 +977,7 @@ class _ChunkWriter:
             pending.extend(self._events(contact, row, purposes))
         return pending
 
-    def _events(self, contact: Contact, row: _Row, purposes: list[Purpose]) -> list[PendingEvent]:
+    def _events(self, contact: Contact, row: _Row, purposes: list[Purpose]) -> list[NewEvent]:
         events = []
         optin_time = row.optin_time or row.confirm_time
         common = {
@@ -987,12 +989,12 @@ class _ChunkWriter:
             if optin_time is None:
                 self.report.unproven += 1
                 events.append(
-                    PendingEvent(
+                    NewEvent(
                         contact,
                         purpose,
                         EventKind.UNPROVEN,
-                        timezone.now(),
-                        {"file": self.label, "row": row.number, "format": self.run.format},
+                        occurred_at=timezone.now(),
+                        proof={"file": self.label, "row": row.number, "format": self.run.format},
                         **common,
                     )
                 )
@@ -1007,24 +1009,24 @@ class _ChunkWriter:
                     "confirm_time": row.confirm_time.isoformat() if row.confirm_time else "",
                     "confirm_ip": row.confirm_ip,
                 }
-                grant = PendingEvent(
+                grant = NewEvent(
                     contact,
                     purpose,
                     EventKind.GRANTED,
-                    optin_time,
-                    proof,
+                    occurred_at=optin_time,
+                    proof=proof,
                     needs_confirmation=purpose.double_opt_in or row.confirm_time is not None,
                     **common,
                 )
                 events.append(grant)
                 if row.confirm_time is not None:
                     events.append(
-                        PendingEvent(
+                        NewEvent(
                             contact,
                             purpose,
                             EventKind.CONFIRMED,
-                            row.confirm_time,
-                            {
+                            occurred_at=row.confirm_time,
+                            proof={
                                 "file": self.label,
                                 "row": row.number,
                                 "confirm_time": row.confirm_time.isoformat(),
@@ -1036,12 +1038,12 @@ class _ChunkWriter:
                     )
             if row.status in formats.UNSUBSCRIBED:
                 events.append(
-                    PendingEvent(
+                    NewEvent(
                         contact,
                         purpose,
                         EventKind.WITHDRAWN,
-                        row.unsub_time or timezone.now(),
-                        {"file": self.label, "row": row.number, "status": row.status},
+                        occurred_at=row.unsub_time or timezone.now(),
+                        proof={"file": self.label, "row": row.number, "status": row.status},
                         **common,
                     )
                 )

@@ -1,8 +1,8 @@
 """Staff imports as background jobs: started by a page, run by a task worker.
 
 The web request stores the upload, creates an ``ImportJob`` and queues
-``run_import_job_task``; it never waits for the import. The worker checks
-and writes the file (``importer.run_import``: whole-file check, then chunks
+``run_import_job_task`` (``transfer.tasks.start_job``); it never waits for
+the import. The worker checks and writes the file (``importer.run_import``: whole-file check, then chunks
 of 2,000 rows), keeps the job's progress up to date for the progress page,
 writes the audit entry, and removes the upload when the import ends, however
 it ends (a dry run keeps it: the staff user goes on to the real import).
@@ -31,47 +31,13 @@ from akkoord.transfer.importer import (
 )
 from akkoord.transfer.models import ImportJob
 from akkoord.transfer.reading import FileProblem, open_path
-from akkoord.transfer.uploads import remove_upload, upload_path
+from akkoord.transfer.uploads import KEEP_LEFTOVERS, remove_leftovers, remove_upload, upload_path
 
 logger = logging.getLogger(__name__)
 
 # The progress row is written at most this often (each write is a short
 # transaction; on SQLite it takes the write lock).
 PROGRESS_EVERY_SECONDS = 1.0
-
-
-def start_job(
-    user,
-    *,
-    stored_name: str,
-    file_name: str,
-    purpose_key: str,
-    fmt: str,
-    encoding: str,
-    mapping: dict,
-    valid_only: bool,
-    dry_run: bool,
-) -> ImportJob:
-    """Create the job and queue it; returns at once."""
-    from akkoord.transfer.tasks import run_import_job_task
-
-    job = ImportJob.objects.create(
-        created_by=user,
-        stored_name=stored_name,
-        file_name=file_name[:150],
-        purpose_key=purpose_key,
-        format=fmt,
-        encoding=encoding,
-        mapping=mapping,
-        valid_only=valid_only,
-        dry_run=dry_run,
-    )
-    try:
-        retry_when_locked(lambda: run_import_job_task.enqueue(job.pk))
-    except Exception as error:
-        _finish(job, ImportJob.Status.FAILED, error=_("The import could not be queued; try again."))
-        raise error
-    return job
 
 
 def run_job(job_id: int) -> str:
@@ -117,7 +83,7 @@ def run_job(job_id: int) -> str:
         written = tracker.written()
         if not job.dry_run:
             remove_upload(job.stored_name)
-        _finish(job, status, report=report, error=error, written=written)
+        finish_job(job, status, report=report, error=error, written=written)
         if written and not job.dry_run:
             _audit(job, report, written, complete=status == ImportJob.Status.DONE)
     return status
@@ -159,7 +125,7 @@ class _ProgressTracker:
         return self.latest.rows_written if self.latest is not None else 0
 
 
-def _finish(job, status, *, report=None, error: str = "", written: int = 0) -> None:
+def finish_job(job, status, *, report=None, error: str = "", written: int = 0) -> None:
     values = {
         "status": status,
         "finished_at": timezone.now(),
@@ -199,7 +165,7 @@ def abandon_stale_jobs(older_than: timedelta) -> int:
     count = 0
     for job in stale:
         remove_upload(job.stored_name)
-        _finish(
+        finish_job(
             job,
             ImportJob.Status.FAILED,
             error=_(
@@ -210,3 +176,22 @@ def abandon_stale_jobs(older_than: timedelta) -> int:
         )
         count += 1
     return count
+
+
+def sweep_uploads(older_than: timedelta = KEEP_LEFTOVERS, *, dry_run: bool = False) -> int:
+    """Remove stored uploads last changed more than ``older_than`` ago; returns how many.
+
+    Uploads of imports still waiting or running are kept; an import that
+    made no progress for ``older_than`` (its worker was killed) is marked
+    failed and its upload removed too.
+    """
+    in_use = set(
+        ImportJob.objects.exclude(status__in=ImportJob.FINISHED)
+        .filter(updated_at__gte=timezone.now() - older_than)
+        .exclude(stored_name="")
+        .values_list("stored_name", flat=True)
+    )
+    removed = remove_leftovers(older_than, keep=in_use, dry_run=dry_run)
+    if not dry_run:
+        abandon_stale_jobs(older_than)
+    return removed

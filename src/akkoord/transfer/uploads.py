@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -54,26 +53,13 @@ def remove_upload(stored: str) -> None:
         (upload_dir() / stored).unlink(missing_ok=True)
 
 
-def sweep_uploads(older_than: timedelta = KEEP_LEFTOVERS, *, dry_run: bool = False) -> int:
-    """Remove stored uploads last changed more than ``older_than`` ago; returns how many.
-
-    Uploads of imports still waiting or running are kept; an import that
-    made no progress for ``older_than`` (its worker was killed) is marked
-    failed and its upload removed too.
-    """
-    from akkoord.transfer.jobs import abandon_stale_jobs
-    from akkoord.transfer.models import ImportJob
-
-    in_use = set(
-        ImportJob.objects.exclude(status__in=ImportJob.FINISHED)
-        .filter(updated_at__gte=timezone.now() - older_than)
-        .exclude(stored_name="")
-        .values_list("stored_name", flat=True)
-    )
+def remove_leftovers(older_than: timedelta, *, keep: set[str], dry_run: bool = False) -> int:
+    """Remove stored uploads last changed more than ``older_than`` ago, except those
+    named in ``keep``; returns how many (see ``transfer.jobs.sweep_uploads``)."""
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
     for path in upload_dir().iterdir():
-        if not _STORED_NAME.match(path.name) or path.name in in_use:
+        if not _STORED_NAME.match(path.name) or path.name in keep:
             continue
         try:
             if path.stat().st_mtime >= cutoff:
@@ -83,8 +69,6 @@ def sweep_uploads(older_than: timedelta = KEEP_LEFTOVERS, *, dry_run: bool = Fal
         except FileNotFoundError:
             continue
         removed += 1
-    if not dry_run:
-        abandon_stale_jobs(older_than)
     if removed:
         logger.info("import uploads swept: %d", removed)
     return removed

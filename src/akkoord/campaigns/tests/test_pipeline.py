@@ -389,7 +389,7 @@ def test_a_paused_campaign_stops_and_gives_back_its_rows(newsletter, make_campai
 def test_one_worker_on_sqlite_two_elsewhere_unless_configured(settings):
     from django.db import connection
 
-    from akkoord.campaigns.services import worker_count
+    from akkoord.campaigns.tasks import worker_count
 
     assert worker_count() == (1 if connection.vendor == "sqlite" else 2)
     settings.AKKOORD_CAMPAIGN_WORKERS = 3

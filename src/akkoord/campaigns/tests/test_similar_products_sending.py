@@ -12,11 +12,11 @@ import pytest
 from django.utils import timezone
 
 from akkoord.campaigns.audience import engine_args, freeze, preview
+from akkoord.campaigns.deliveries import explain_delivery
 from akkoord.campaigns.messenger import SmtpMessenger
 from akkoord.campaigns.models import Delivery
 from akkoord.campaigns.pipeline import run_worker
 from akkoord.campaigns.tests.conftest import grant, make_population
-from akkoord.campaigns.views import explain_delivery
 from akkoord.consent import audiences, rules
 from akkoord.contacts.models import Contact, ProductCategory, Purchase
 from akkoord.contacts.services import record_purchase, register_contact

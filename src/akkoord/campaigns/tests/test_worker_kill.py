@@ -35,12 +35,12 @@ django.setup()
 from django.db import transaction
 from akkoord.campaigns.audience import freeze
 from akkoord.campaigns.loadtest import make_campaign, populate
-from akkoord.campaigns.services import _enqueue_workers
+from akkoord.campaigns.tasks import enqueue_workers
 allowed, excluded = populate(int(sys.argv[1]))
 campaign = make_campaign()
 with transaction.atomic():
     freeze(campaign)
-    _enqueue_workers(campaign)
+    enqueue_workers(campaign)
 with open(sys.argv[2], "w") as out:
     json.dump({"campaign": campaign.pk, "allowed": allowed}, out)
 """
