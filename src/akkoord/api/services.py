@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +15,7 @@ from akkoord.consent.rules import decide as rules_decide
 from akkoord.contacts.erasure import erase_contact
 from akkoord.contacts.models import Contact, ContactFieldValue, SourceKind
 from akkoord.contacts.services import record_purchase, register_contact, update_contact
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from akkoord.lib.text import has_control_characters
 
 
 def _api_error(*args, **kwargs):
@@ -31,7 +28,7 @@ def refuse_control_characters(values: dict[str, str]) -> None:
     bad = {
         name: [_("Must not contain control characters.")]
         for name, v in values.items()
-        if v and _CONTROL.search(v)
+        if v and has_control_characters(v, free_text=True)
     }
     if bad:
         raise _api_error(422, "invalid", _("The request is not valid; see fields."), bad)

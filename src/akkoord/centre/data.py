@@ -22,6 +22,7 @@ from akkoord.consent.explain import BASIS_TEXTS, MAIL_CLASS_TEXTS
 from akkoord.consent.models import Channel, ConsentEvent, ConsentProof, ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus
 from akkoord.contacts.models import ActivityKind, Contact, ContactFieldValue, DataCategory
+from akkoord.lib.text import spreadsheet_safe
 from akkoord.organisation.models import Organisation
 
 SCHEMA_VERSION = 1
@@ -248,15 +249,8 @@ def _source_kinds():
     return SourceKind
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet must not run a cell as a formula (CSV injection).
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return spreadsheet_safe("" if value is None else str(value))
 
 
 def csv_rows(data: dict) -> list[tuple[str, str, str, str]]:

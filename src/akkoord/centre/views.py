@@ -11,7 +11,6 @@ all get the same answer.
 from __future__ import annotations
 
 import json
-import re
 from functools import wraps
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from akkoord.contacts.emails import email_hash, normalise_email
 from akkoord.contacts.models import Activity, ActivityKind, ContactField
 from akkoord.contacts.services import field_values, update_contact
 from akkoord.lib import ratelimit, tokens
+from akkoord.lib.text import has_control_characters, without_control_characters
 from akkoord.organisation.models import Organisation
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "export.schema.json"
@@ -99,20 +99,17 @@ def with_person(view):
     return wrapper
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _posted(request, name: str, limit: int = 100) -> str:
     """A short posted choice; control characters (a NUL, say) make it no choice at all."""
     value = request.POST.get(name, "")
-    return "" if _CONTROL.search(value) or len(value) > limit else value
+    return "" if has_control_characters(value) or len(value) > limit else value
 
 
 def _visit(request) -> choices.Visit:
     return choices.Visit(
         ip=ratelimit.client_ip(request),
         # Goes into the consent proof: PostgreSQL cannot store a NUL in JSON.
-        user_agent=_CONTROL.sub("", request.META.get("HTTP_USER_AGENT", ""))[:500],
+        user_agent=without_control_characters(request.META.get("HTTP_USER_AGENT", ""))[:500],
         language=(translation.get_language() or "nl")[:2],
     )
 

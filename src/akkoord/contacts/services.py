@@ -35,9 +35,9 @@ from akkoord.contacts.models import (
     SourceKind,
 )
 from akkoord.contacts.signals import contact_registered
+from akkoord.lib.text import has_control_characters
 
 CORE_FIELDS = {"first_name": 100, "last_name": 150, "organisation_name": 200}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9 ()\-.]{6,30}$")
 MAX_AMOUNT = Decimal(10) ** (AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES) - Decimal("0.01")
 
@@ -48,7 +48,7 @@ def _clean_line(name: str, value, max_length: int) -> str:
     if not isinstance(value, str):
         raise ValidationError({name: _("Must be text.")})
     value = value.strip()
-    if _CONTROL.search(value):
+    if has_control_characters(value):
         raise ValidationError({name: _("Must not contain line breaks or control characters.")})
     if len(value) > max_length:
         raise ValidationError(

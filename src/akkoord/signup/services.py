@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import secrets
 import socket
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from akkoord.consent.rules import ConsentStatus, EventKind
 from akkoord.contacts.models import Contact
 from akkoord.contacts.services import CORE_FIELDS, register_contact
 from akkoord.lib import ratelimit
+from akkoord.lib.text import without_control_characters
 from akkoord.signup.models import FormVersion, PendingSignup
 
 logger = logging.getLogger(__name__)
@@ -101,9 +101,6 @@ class SignupResult:
     mail_failed: bool = False
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def request_text(value, limit: int) -> str:
     """A value the browser sent about itself (user agent, page address), fit for the proof.
 
@@ -112,7 +109,7 @@ def request_text(value, limit: int) -> str:
     """
     if not isinstance(value, str):
         return ""
-    return _CONTROL.sub("", value)[:limit]
+    return without_control_characters(value)[:limit]
 
 
 def token_digest(token: str) -> str:

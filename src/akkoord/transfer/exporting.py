@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from akkoord.consent.models import ConsentEvent, ConsentProof, Purpose
 from akkoord.contacts.models import Contact, ContactFieldValue
+from akkoord.lib.text import spreadsheet_safe
 
 MIN_PASSWORD = 12
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTACT_COLUMNS = [
     "id",
     "email",
@@ -65,10 +65,7 @@ def neutralise(value) -> str:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    return spreadsheet_safe(str(value))
 
 
 def check_password(password: str) -> None:

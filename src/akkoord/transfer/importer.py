@@ -92,6 +92,7 @@ from akkoord.contacts.services import CORE_FIELDS, clean_amount, clean_field_val
 from akkoord.contacts.signals import contacts_registered
 from akkoord.lib.bulk import insert_rows
 from akkoord.lib.db import retry_when_locked
+from akkoord.lib.text import FORMULA_START, has_control_characters
 from akkoord.notices.services import queue_notices
 from akkoord.notices.tasks import schedule_delivery
 from akkoord.segments.models import Tag
@@ -100,8 +101,6 @@ from akkoord.transfer import formats
 from akkoord.transfer.reading import Source, SourceRow
 
 MAX_REPORTED = 1000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -246,7 +245,7 @@ def _clean_text(value, max_length: int) -> str:
             % {"char": raw[0]}
         )
     text = raw.strip()
-    if _CONTROL.search(text):
+    if has_control_characters(text):
         raise ValueError(_("Must not contain line breaks, tabs or control characters."))
     if len(text) > max_length:
         raise ValueError(
