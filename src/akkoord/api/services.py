@@ -280,42 +280,6 @@ def decide(contact: Contact, query) -> dict:
     }
 
 
-def export_contact(contact: Contact) -> dict:
-    history = consent_history(contact)
-    return {
-        "contact": {
-            k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in contact_out(contact).items()
-        },
-        "purchases": [
-            {
-                "purchased_on": p.purchased_on.isoformat(),
-                "description": p.description,
-                "reference": p.reference,
-                "objection_offered": p.objection_offered,
-            }
-            for p in contact.purchases.all()
-        ],
-        "consent_states": [
-            {**st, "granted_at": _iso(st["granted_at"]), "confirmed_at": _iso(st["confirmed_at"])}
-            for st in history["states"]
-        ],
-        "consent_events": [{**e, "occurred_at": _iso(e["occurred_at"])} for e in history["events"]],
-        "activities": [
-            {
-                "occurred_at": a.occurred_at.isoformat(),
-                "kind": a.kind,
-                "summary": a.summary,
-            }
-            for a in contact.activities.all()
-        ],
-    }
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def erase(contact: Contact) -> None:
     erase_contact(contact, reason="request", via="api")
 

@@ -28,7 +28,9 @@ from akkoord.api import services
 from akkoord.api.campaign_api import router as campaign_router
 from akkoord.api.errors import ERRORS, MAX_ID, ApiError, need
 from akkoord.api.models import ApiKey, Scope
+from akkoord.centre.data import person_data
 from akkoord.consent.models import Purpose
+from akkoord.contacts.models import Activity, ActivityKind
 from akkoord.deliverability.api import router as delivery_router
 from akkoord.lib import ratelimit
 
@@ -260,11 +262,23 @@ def may_mail(request, query: Query[s.MayMailQuery], contact_id: int = ContactId)
 
 @api.get("/contacts/{contact_id}/export", response={200: dict, **ERRORS}, tags=["requests"])
 def export_contact(request, contact_id: int = ContactId):
-    """All data held about the person (GDPR art. 15 and 20), as JSON."""
+    """All data held about the person (GDPR art. 15 and 20), as JSON.
+
+    The same document the person downloads from the customer centre, in the
+    published export schema (``/centre/schema.json``): controller, data, source,
+    consents with their history and proof, objections, mails, activities.
+    """
     key = need(request, Scope.REQUESTS)
     contact = services.get_contact(contact_id)
     audit(key, AuditAction.EXPORT, contact, detail="data-subject export via API")
-    return services.export_contact(contact)
+    Activity.objects.create(
+        contact=contact,
+        kind=ActivityKind.EXPORT,
+        actor=f"api:{key.name}",
+        summary="data exported through the API (json)",
+        data={"via": "api", "format": "json"},
+    )
+    return person_data(contact)
 
 
 @api.post("/contacts/{contact_id}/erase", response={200: s.ErasedOut, **ERRORS}, tags=["requests"])

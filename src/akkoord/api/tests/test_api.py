@@ -1,3 +1,5 @@
+import jsonschema_rs
+
 from akkoord.accounts.models import AuditEntry
 from akkoord.api.models import ApiKey, Scope
 from akkoord.consent.models import ConsentEvent, ConsentProof, Suppression
@@ -156,9 +158,19 @@ def test_purchase_founds_customer_relationship(api, contact, product_updates):
 
 
 def test_export_and_erase(api, contact):
+    # The API gives the person's data in the same published schema as the
+    # customer centre's download (one export, not two with different contents).
+    from akkoord.centre.views import load_schema
+    from akkoord.mail.outgoing import send_service_mail
+
+    send_service_mail(to=contact.email, subject="Bevestiging", text="Hallo", contact=contact)
     data = api.get(f"/api/v1/contacts/{contact.pk}/export").json()
-    assert data["contact"]["email"] == contact.email
+    jsonschema_rs.validator_for(load_schema()).validate(data)
+    assert data["person"]["email"] == contact.email
+    assert data["controller"]["name"] and data["source"]
+    assert [mail["subject"] for mail in data["mails"]] == ["Bevestiging"]
     assert AuditEntry.objects.filter(actor="api:webshop", action="export").exists()
+    assert contact.activities.filter(kind="export", data__via="api").exists()
     response = api.post(f"/api/v1/contacts/{contact.pk}/erase")
     assert response.json() == {"erased": True}
     assert not Contact.objects.filter(pk=contact.pk).exists()
