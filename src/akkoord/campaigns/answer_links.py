@@ -19,8 +19,9 @@ from django.template import Context
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from akkoord.campaigns.rendering import CONTEXT_NAMES, TemplateError, compile_template
+from akkoord.campaigns.rendering import CONTEXT_NAMES
 from akkoord.consent.rules import MailClass
+from akkoord.lib.sandbox import TemplateError, compile_template
 
 _MARKERS = {
     "yes_url": "https://answer.invalid/yes-c6f1",

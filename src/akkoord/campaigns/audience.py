@@ -95,7 +95,7 @@ def language_for(contact_language: str, available: list[str], fallback: str) -> 
 def check_ready(campaign: Campaign) -> list[str]:
     """Problems that stop a campaign from starting (empty when it may start)."""
     from akkoord.campaigns.answer_links import campaign_problems
-    from akkoord.campaigns.rendering import TemplateError, compile_template
+    from akkoord.lib.sandbox import TemplateError, compile_template
 
     problems = []
     languages = campaign.template.languages()

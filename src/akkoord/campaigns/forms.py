@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from akkoord.campaigns.answer_links import campaign_problems, parts_problems
 from akkoord.campaigns.markdown_mail import markdown_to_parts
 from akkoord.campaigns.models import Campaign, CampaignStatus, MailTemplate, SendingDomain
-from akkoord.campaigns.rendering import TemplateError, compile_template
 from akkoord.consent.models import Purpose
 from akkoord.consent.rules import Audience, MailClass, audience_allows
+from akkoord.lib.sandbox import TemplateError, compile_template
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LOCAL = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,63}$")

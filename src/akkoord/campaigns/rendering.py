@@ -1,9 +1,9 @@
 """Turning a campaign template into one message per recipient.
 
-Templates are compiled once per campaign and language (listmonk's model) with
-a sandboxed template engine: no template loaders, no tag libraries beyond the
-built-ins, and a context of plain strings only, so a template cannot reach
-settings, secrets or the database. The footer (sender identity, privacy
+Templates are compiled once per campaign and language (listmonk's model) in
+the shared sandbox (``lib.sandbox``: no loaders, no tag libraries beyond the
+built-ins) and rendered with a context of plain strings only, so a template
+cannot reach settings, secrets or the database. The footer (sender identity, privacy
 statement, unsubscribe link) is added here, outside the template, so it cannot
 be removed from marketing mail.
 """
@@ -11,7 +11,6 @@ be removed from marketing mail.
 from __future__ import annotations
 
 import binascii
-import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,13 +19,14 @@ from email.utils import formataddr, formatdate
 
 import css_inline
 from django.conf import settings
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from akkoord.contacts.emails import ascii_email
 from akkoord.lib import tokens
+from akkoord.lib.sandbox import compile_template
 from akkoord.mail.outgoing import header_safe
 
 # What a template may use. Everything is a plain string.
@@ -43,17 +43,6 @@ CONTEXT_NAMES = (
     "no_url",
 )
 
-_ENGINE = Engine(
-    dirs=[],
-    app_dirs=False,
-    loaders=[("django.template.loaders.locmem.Loader", {})],
-    libraries={},
-    builtins=["django.template.defaulttags", "django.template.defaultfilters"],
-    autoescape=True,
-    debug=False,
-    string_if_invalid="",
-)
-_FORBIDDEN_TAGS = re.compile(r"{%\s*(load|include|extends|debug|ssi|url|csrf_token)\b")
 _INLINER = css_inline.CSSInliner(
     keep_style_tags=True, keep_at_rules=True, load_remote_stylesheets=False
 )
@@ -71,23 +60,6 @@ SAMPLE_CONTEXT = {
     "yes_url": "#yes",
     "no_url": "#no",
 }
-
-
-class TemplateError(ValueError):
-    """A template that cannot be used; the message says what to fix."""
-
-
-def compile_template(source: str):
-    """Compile a staff-written template in the sandbox, or raise TemplateError."""
-    forbidden = _FORBIDDEN_TAGS.search(source)
-    if forbidden:
-        raise TemplateError(
-            _("Templates may not use the tag %(tag)s.") % {"tag": forbidden.group(1)}
-        )
-    try:
-        return _ENGINE.from_string(source)
-    except TemplateSyntaxError as error:
-        raise TemplateError(_("Template error: %(error)s") % {"error": error}) from None
 
 
 def privacy_url() -> str:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from akkoord.campaigns.answer_links import LANGUAGE_NAMES
 from akkoord.campaigns.markdown_mail import markdown_to_parts
-from akkoord.campaigns.rendering import CompiledMail, TemplateError
+from akkoord.campaigns.rendering import CompiledMail
+from akkoord.lib.sandbox import TemplateError
 from akkoord.organisation.models import Organisation
 
 LANGUAGES = ("nl", "en")

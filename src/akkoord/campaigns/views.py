@@ -41,12 +41,13 @@ from akkoord.campaigns.models import (
     MailTemplate,
     SendingDomain,
 )
-from akkoord.campaigns.rendering import SAMPLE_CONTEXT, CompiledMail, TemplateError
+from akkoord.campaigns.rendering import SAMPLE_CONTEXT, CompiledMail
 from akkoord.campaigns.steps import ready_for_campaign, setup_steps
 from akkoord.campaigns.template_preview import PreviewError, previews_for, render_preview
 from akkoord.consent.explain import BASIS_TEXTS, explain
 from akkoord.consent.rules import Basis, Reason
 from akkoord.lib.middleware import CONTENT_SECURITY_POLICY
+from akkoord.lib.sandbox import TemplateError
 from akkoord.organisation.models import Organisation
 
 

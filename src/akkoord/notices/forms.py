@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from akkoord.contacts.models import Language
+from akkoord.lib.sandbox import TemplateError
 from akkoord.notices.models import NoticeSettings, NoticeTemplate
-from akkoord.notices.rendering import CONTEXT_NAMES, TemplateProblem, check_template
+from akkoord.notices.rendering import CONTEXT_NAMES, check_template
 
 
 class SendForm(forms.Form):
@@ -44,7 +45,7 @@ class TemplateForm(forms.ModelForm):
                 continue
             try:
                 check_template(subject, body)
-            except TemplateProblem as problem:
+            except TemplateError as problem:
                 self.add_error(
                     f"body_{language}", _("This text cannot be used: %(why)s") % {"why": problem}
                 )

@@ -1,15 +1,15 @@
-"""Rendering staff-edited mail templates with a small, explicit context.
+"""Rendering staff-edited service mail texts with a small, explicit context.
 
-The engine has no loaders and no tag libraries to load, and the context holds
-only strings and lists of strings (never ORM objects), so a template can show
-exactly the values named in ``CONTEXT_NAMES`` and nothing else.
+Templates are compiled in the shared sandbox (``lib.sandbox``, the same as
+campaign mails), and the context holds only strings and lists of strings, so a
+template can show exactly the values named in ``CONTEXT_NAMES`` and nothing else.
 """
 
 from __future__ import annotations
 
-from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils.html import linebreaks, urlize
 
+from akkoord.lib import sandbox
 from akkoord.mail.outgoing import header_safe
 
 CONTEXT_NAMES = (
@@ -24,29 +24,9 @@ CONTEXT_NAMES = (
     "privacy_statement_url",
 )
 
-_engine = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, debug=False)
-
-
-class TemplateProblem(ValueError):
-    """A template that does not compile or render; the message says where."""
-
-
-def _plain(context: dict) -> dict:
-    safe: dict = {}
-    for key, value in context.items():
-        if isinstance(value, list | tuple):
-            safe[key] = [str(item) for item in value]
-        else:
-            safe[key] = "" if value is None else str(value)
-    return safe
-
 
 def render_string(source: str, context: dict, *, autoescape: bool = False) -> str:
-    try:
-        template = _engine.from_string(source)
-        return template.render(Context(_plain(context), autoescape=autoescape))
-    except (TemplateSyntaxError, TemplateDoesNotExist) as error:
-        raise TemplateProblem(str(error) or error.__class__.__name__) from None
+    return sandbox.render(sandbox.compile_template(source), context, autoescape=autoescape)
 
 
 def render_notice(subject_source: str, body_source: str, context: dict) -> tuple[str, str, str]:
@@ -71,5 +51,5 @@ SAMPLE_CONTEXT = {
 
 
 def check_template(subject_source: str, body_source: str) -> None:
-    """Raise TemplateProblem if the pair cannot be rendered."""
+    """Raise TemplateError if the pair cannot be rendered."""
     render_notice(subject_source, body_source, SAMPLE_CONTEXT)

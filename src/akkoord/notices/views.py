@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods
 from akkoord.accounts.audit import audit
 from akkoord.accounts.models import AuditAction
 from akkoord.contacts.models import Contact
+from akkoord.lib.sandbox import TemplateError
 from akkoord.notices.access import staff_required
 from akkoord.notices.forms import NoticeSettingsForm, SendForm, TemplateForm
 from akkoord.notices.models import NoticeSettings, NoticeTemplate
-from akkoord.notices.rendering import CONTEXT_NAMES, TemplateProblem
+from akkoord.notices.rendering import CONTEXT_NAMES
 from akkoord.notices.services import (
     addresses_for,
     default_template,
@@ -53,7 +54,7 @@ def send(request, contact_id: int):
                 subject=data["subject"] or None,
                 actor=request.user.email,
             )
-        except TemplateProblem as problem:
+        except TemplateError as problem:
             form.add_error("template", str(problem))
         except Exception:  # noqa: BLE001 - delivery failures are shown, not raised
             logger.exception("privacy confirmation for contact %s could not be sent", contact.pk)
@@ -71,7 +72,7 @@ def send(request, contact_id: int):
     try:
         subject, text, _html = render_for(contact, template, language)
         preview = {"subject": subject, "text": text, "language": language}
-    except TemplateProblem as problem:
+    except TemplateError as problem:
         preview = {"subject": "", "text": str(problem)}
     audit(request.user, AuditAction.VIEW, contact, detail="privacy confirmation preview")
     return render(

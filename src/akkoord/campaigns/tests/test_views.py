@@ -166,7 +166,7 @@ def test_templates_cannot_reach_settings_or_load_tags(marketer_client):
 def test_sandbox_renders_unknown_names_as_empty():
     from django.template import Context
 
-    from akkoord.campaigns.rendering import compile_template
+    from akkoord.lib.sandbox import compile_template
 
     template = compile_template("[{{ settings.SECRET_KEY }}{{ request }}{{ first_name }}]")
     assert template.render(Context({"first_name": "Jan"})) == "[Jan]"
