@@ -20,8 +20,9 @@ from urllib.error import HTTPError, URLError
 import pytest
 from django.db import connection
 
+from akkoord.front.tests.served import ProcessOutput
 from akkoord.front.tests.subprocess_env import clean_environment
-from akkoord.front.tests.test_serve import _free_port, _Output
+from akkoord.front.tests.test_serve import _free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +82,7 @@ def server(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = _Output(process.stdout)
+    output = ProcessOutput(process.stdout)
     output.start()
     base = f"http://127.0.0.1:{port}"
     try:

@@ -49,7 +49,7 @@ def http(url: str, data: bytes | None = None, timeout: float = 120) -> tuple[int
         return error.code, error.read().decode()
 
 
-class _Output(threading.Thread):
+class ProcessOutput(threading.Thread):
     """Collects a process's output without letting the pipe fill up."""
 
     def __init__(self, stream):
@@ -129,7 +129,7 @@ class Served:
             **(extra_env or {}),
         )
         self.process: subprocess.Popen | None = None
-        self.output: _Output | None = None
+        self.output: ProcessOutput | None = None
 
     def run_script(self, code: str, *args: str, timeout: float = 600) -> dict:
         """Run ``code`` (after ``django.setup()``) against this database; it prints JSON."""
@@ -162,7 +162,7 @@ class Served:
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv
             command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        self.output = _Output(self.process.stdout)
+        self.output = ProcessOutput(self.process.stdout)
         self.output.start()
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:

@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from email.message import EmailMessage
 from urllib.error import HTTPError, URLError
@@ -24,6 +23,7 @@ from django.utils import timezone
 from akkoord.front.management.commands.serve import Command as Serve
 from akkoord.front.management.commands.worker import Heartbeat
 from akkoord.front.models import WorkerHeartbeat
+from akkoord.front.tests.served import ProcessOutput
 from akkoord.front.tests.subprocess_env import clean_environment
 
 STARTUP_SECONDS = 90
@@ -41,23 +41,6 @@ def _get(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
     except HTTPError as error:
         return error.code, error.read().decode()
-
-
-class _Output(threading.Thread):
-    """Collects the server's output without letting the pipe fill up."""
-
-    def __init__(self, stream):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.lines: list[str] = []
-
-    def run(self):
-        for line in self.stream:
-            self.lines.append(line)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.lines)
 
 
 @pytest.fixture
@@ -80,7 +63,7 @@ def served(request, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = _Output(process.stdout)
+    output = ProcessOutput(process.stdout)
     output.start()
     try:
         yield {
