@@ -20,9 +20,8 @@ from urllib.error import HTTPError, URLError
 import pytest
 from django.db import connection
 
-from akkoord.front.tests.served import ProcessOutput
+from akkoord.front.tests.served import ProcessOutput, free_ports
 from akkoord.front.tests.subprocess_env import clean_environment
-from akkoord.front.tests.test_serve import _free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +59,7 @@ def _run(args, env, timeout=180):
 
 @pytest.fixture
 def server(tmp_path):
-    port, mail_port = _free_port(), _free_port()
+    port, mail_port = free_ports(2)
     env = clean_environment(
         AKKOORD_DATA_DIR=str(tmp_path / "data"),
         AKKOORD_MAILCATCHER_PORT=str(mail_port),

@@ -37,6 +37,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports. All probes stay bound until every port is
+    chosen: two calls of ``free_port`` in a row may get the same port back
+    (seen in CI: the web server and the mail catcher were given one port)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def http(url: str, data: bytes | None = None, timeout: float = 120) -> tuple[int, str]:
     """GET (or POST ``data``); the status and body, also for error statuses."""
     request = Request(url, data=data)  # noqa: S310 - local test URL
@@ -115,16 +129,15 @@ class Served:
     def __init__(self, folder, extra_env: dict[str, str] | None = None):
         self.folder = folder
         self.database = OwnDatabase(folder)
-        self.port = free_port()
+        self.port, unused, catcher = free_ports(3)
         self.base = f"http://127.0.0.1:{self.port}"
         # Mail goes nowhere: these tests send none, and no catcher is started.
-        unused = free_port()
         self.env = clean_environment(
             AKKOORD_DATA_DIR=str(folder / "data"),
             DATABASE_URL=self.database.url,
             AKKOORD_BASE_URL=self.base,
             AKKOORD_SMTP_URL=f"smtp://127.0.0.1:{unused}",
-            AKKOORD_MAILCATCHER_PORT=str(free_port()),
+            AKKOORD_MAILCATCHER_PORT=str(catcher),
             PYTHONUNBUFFERED="1",
             **(extra_env or {}),
         )

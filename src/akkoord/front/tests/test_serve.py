@@ -23,16 +23,10 @@ from django.utils import timezone
 from akkoord.front.management.commands.serve import Command as Serve
 from akkoord.front.management.commands.worker import Heartbeat
 from akkoord.front.models import WorkerHeartbeat
-from akkoord.front.tests.served import ProcessOutput
+from akkoord.front.tests.served import ProcessOutput, free_ports
 from akkoord.front.tests.subprocess_env import clean_environment
 
 STARTUP_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -46,7 +40,7 @@ def _get(url: str) -> tuple[int, str]:
 @pytest.fixture
 def served(request, tmp_path):
     demo = getattr(request, "param", True)
-    web_port, mail_port = _free_port(), _free_port()
+    web_port, mail_port = free_ports(2)
     # SQLite in a fresh data folder, the database worker, the local catcher:
     # exactly what a newcomer gets.
     env = clean_environment(
