@@ -18,8 +18,9 @@ from akkoord.contacts.models import ContactField
 from akkoord.transfer import formats
 from akkoord.transfer.exporting import write_export
 from akkoord.transfer.forms import ExportForm, UploadForm
-from akkoord.transfer.importer import ImportError_, RowParser, prepare
+from akkoord.transfer.importer import ImportError_, prepare
 from akkoord.transfer.models import ImportJob
+from akkoord.transfer.parsing import RowParser
 from akkoord.transfer.reading import FileProblem, open_path
 from akkoord.transfer.tasks import start_job
 from akkoord.transfer.uploads import remove_upload, store_upload, upload_dir, upload_path

@@ -15,7 +15,7 @@ from akkoord.consent.ledger import rebuild_state, verify_ledger
 from akkoord.consent.models import ConsentEvent
 from akkoord.contacts.models import Contact
 from akkoord.notices.models import QueuedNotice
-from akkoord.transfer import importer
+from akkoord.transfer import writing
 from akkoord.transfer.models import ImportJob
 from akkoord.transfer.uploads import upload_dir
 
@@ -56,7 +56,7 @@ def test_an_import_stopped_by_an_error_keeps_whole_chunks_and_a_rerun_adds_the_r
     marketer_client, newsletter, monkeypatch
 ):
     _clear_uploads()
-    real_append, calls = importer.ledger.append, []
+    real_append, calls = writing.ledger.append, []
 
     def fails_in_the_second_chunk(pending):
         calls.append(len(pending))
@@ -64,7 +64,7 @@ def test_an_import_stopped_by_an_error_keeps_whole_chunks_and_a_rerun_adds_the_r
             raise RuntimeError("the disk is full")
         return real_append(pending)
 
-    monkeypatch.setattr(importer.ledger, "append", fails_in_the_second_chunk)
+    monkeypatch.setattr(writing.ledger, "append", fails_in_the_second_chunk)
     job, stored = _start_import(marketer_client, _csv(ROWS))
 
     assert job.status == ImportJob.Status.FAILED and job.rows_written == 2000
@@ -79,7 +79,7 @@ def test_an_import_stopped_by_an_error_keeps_whole_chunks_and_a_rerun_adds_the_r
     entry = AuditEntry.objects.get(object_type="import")
     assert "stopped early" in entry.detail and "2000 rows" in entry.detail
 
-    monkeypatch.setattr(importer.ledger, "append", real_append)
+    monkeypatch.setattr(writing.ledger, "append", real_append)
     again, _stored = _start_import(marketer_client, _csv(ROWS))
     assert again.status == ImportJob.Status.DONE, again.error
     assert again.report["created"] == ROWS - 2000
