@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 import resource
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,3 +132,79 @@ def copy_floor(path: Path, columns: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_floor")
     return elapsed
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per table of the product's database (to see which tables an import wrote)."""
+    from django.db import connection
+
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def written_rows_floor(tables: list[str], workdir: Path) -> tuple[float, dict[str, tuple]]:
+    """Seconds to load the rows the import wrote, as they are, into empty copies of
+    the product's tables (same columns, same indexes): COPY on PostgreSQL,
+    executemany on SQLite. The rows are first read out (not timed); the copies
+    are dropped afterwards. Returns the seconds, and per table (rows, seconds)."""
+    from django.db import connection, transaction
+
+    qn = connection.ops.quote_name
+    rows_per_table, seconds = {}, 0.0
+    for table in tables:
+        copy_name = f"bench_floor2_{table}"[:63]
+        if connection.vendor == "postgresql":
+            dump = workdir / f"{table}.copy"
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {qn(copy_name)}")
+                cursor.execute(f"CREATE TABLE {qn(copy_name)} (LIKE {qn(table)} INCLUDING ALL)")
+                with dump.open("wb") as out, cursor.cursor.copy(f"COPY {qn(table)} TO STDOUT") as c:
+                    for block in c:
+                        out.write(block)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM {qn(table)}")
+                rows_per_table[table] = cursor.fetchone()[0]
+            started = time.perf_counter()
+            with (
+                connection.cursor() as cursor,
+                dump.open("rb") as data,
+                cursor.cursor.copy(f"COPY {qn(copy_name)} FROM STDIN") as copy,
+            ):
+                while block := data.read(1 << 20):
+                    copy.write(block)
+            connection.commit() if not connection.get_autocommit() else None
+            took = time.perf_counter() - started
+            dump.unlink()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {qn(copy_name)}")
+                cursor.execute(
+                    "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL",
+                    [table],
+                )
+                schema = cursor.fetchall()
+                for kind, sql in sorted(schema, key=lambda item: item[0] != "table"):
+                    if kind == "trigger":  # the ledger's refusals: not part of a load
+                        continue
+                    sql = sql.replace(f'"{table}"', qn(copy_name))
+                    if kind == "index":  # index names are global: give the copy's its own
+                        sql = re.sub(r'INDEX "([^"]+)"', rf'INDEX "{copy_name}_\1"', sql, count=1)
+                    cursor.execute(sql)
+                cursor.execute(f"SELECT * FROM {qn(table)}")
+                rows = cursor.fetchall()
+                rows_per_table[table] = len(rows)
+                marks = ", ".join(["%s"] * len(cursor.description))
+                started = time.perf_counter()
+                with transaction.atomic():
+                    cursor.executemany(f"INSERT INTO {qn(copy_name)} VALUES ({marks})", rows)
+                took = time.perf_counter() - started
+                del rows
+        seconds += took
+        rows_per_table[table] = (rows_per_table[table], round(took, 2))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {qn(copy_name)}")
+    return seconds, rows_per_table
