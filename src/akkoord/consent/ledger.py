@@ -44,7 +44,7 @@ from akkoord.consent.rules import (
     is_late,
 )
 from akkoord.contacts.models import Activity, ActivityKind, Contact
-from akkoord.lib.bulk import insert_rows
+from akkoord.lib.bulk import insert_rows, unsaved
 
 # The fields of a ledger event that make its ``LedgerEntry``, in that order.
 LEDGER_ENTRY_FIELDS = ("seq", "kind", "occurred_at", "needs_confirmation", "confirms_seq")
@@ -207,10 +207,12 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
             if kind == EventKind.EXPIRED:
                 _check_expired_grant(new, confirms_seq, known)
             proof_data = {**(new.proof or {}), "nonce": secrets.token_hex(16)}
-            event = ConsentEvent(
+            event = unsaved(
+                ConsentEvent,
+                {"purpose": new.purpose},
                 seq=seq,
                 subject_key=new.contact.ledger_key,
-                purpose=new.purpose,
+                purpose_id=new.purpose.pk if new.purpose else None,
                 kind=kind.value,
                 needs_confirmation=needs_confirmation,
                 occurred_at=occurred_at,
@@ -238,7 +240,13 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
         insert_rows(
             ConsentProof,
             [
-                ConsentProof(event=event, subject_key=event.subject_key, data=data)
+                unsaved(
+                    ConsentProof,
+                    {"event": event},
+                    event_id=event.pk,
+                    subject_key=event.subject_key,
+                    data=data,
+                )
                 for event, data in zip(written, proofs, strict=True)
             ],
         )
@@ -306,8 +314,10 @@ def _history(subject_keys: set) -> dict:
 
 def _activity(new: NewEvent, event: ConsentEvent) -> Activity:
     purpose_key = new.purpose.key if new.purpose else None
-    return Activity(
-        contact=new.contact,
+    return unsaved(
+        Activity,
+        {"contact": new.contact},
+        contact_id=new.contact.pk,
         kind=ActivityKind.CONSENT,
         occurred_at=event.occurred_at,
         actor=new.actor[:200],
@@ -406,7 +416,9 @@ def _write_states(states: dict[tuple, PurposeConsent]) -> None:
             if row is not None:
                 gone.append(row.pk)
         elif row is None:
-            new_rows.append(ConsentState(contact_id=contact_id, purpose_id=purpose_id, **values))
+            new_rows.append(
+                unsaved(ConsentState, contact_id=contact_id, purpose_id=purpose_id, **values)
+            )
         else:
             for name, value in values.items():
                 setattr(row, name, value)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -289,6 +290,9 @@ def queue_notices(contact_ids: list[int], channel: str) -> int:
     if not contact_ids or not NoticeSettings.current().sends_for(channel):
         return 0
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        _queue_in_one_statement([int(pk) for pk in contact_ids], str(channel), now)
+        return len(contact_ids)
     QueuedNotice.objects.bulk_create(
         [
             QueuedNotice(contact_id=int(pk), channel=str(channel), next_attempt_at=now)
@@ -297,6 +301,29 @@ def queue_notices(contact_ids: list[int], channel: str) -> int:
         ignore_conflicts=True,
     )
     return len(contact_ids)
+
+
+def _queue_in_one_statement(contact_ids: list[int], channel: str, now: datetime) -> None:
+    """``queue_notices`` on PostgreSQL: one INSERT ... SELECT over the array of ids.
+
+    An import queues a notice per new contact, thousands per chunk; building
+    a model instance and a parameter per row for ``bulk_create`` cost several
+    times more than this statement.
+    """
+    meta = QueuedNotice._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(
+        qn(meta.get_field(name).column)
+        for name in ("contact", "channel", "queued_at", "attempts", "next_attempt_at", "last_error")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names from the model's metadata; the values are parameters.
+            f"INSERT INTO {qn(meta.db_table)} ({columns}) "  # noqa: S608
+            "SELECT id, %s, %s, 0, %s, '' FROM unnest(%s::bigint[]) AS id "
+            f"ON CONFLICT ({qn(meta.get_field('contact').column)}) DO NOTHING",
+            [channel, now, now, contact_ids],
+        )
 
 
 @dataclass

@@ -35,9 +35,10 @@ Safety rules:
   if they have no consent history for that purpose yet and did not object
   (the ledger is ordered by arrival, so an old file must not overrule a later
   withdrawal).
-* The file is streamed in chunks, so memory stays flat for any number of rows
-  (it is read twice: once to check, once to write; a source that cannot be
-  opened again keeps its valid rows in memory between the two).
+* The file is streamed, so memory stays flat for any number of rows. It is
+  read and checked once; the valid rows wait for the write pass in an
+  anonymous temporary file (``transfer.spool``), so what is written is exactly
+  what was checked.
 * Purchases and tags (optional columns) are checked with the rest of the
   row: an unknown product category key, a bad amount or date, or purchase
   details without a date or description make the row a problem, and nothing
@@ -69,6 +70,7 @@ from akkoord.transfer import formats
 from akkoord.transfer.parsing import ParsedRow, Problem, RowParser
 from akkoord.transfer.reading import Source
 from akkoord.transfer.report import ImportReport
+from akkoord.transfer.spool import RowSpool
 from akkoord.transfer.writing import ChunkWriter
 
 __all__ = ["ImportError_", "ImportProgress", "ImportReport", "ImportRun", "prepare", "run_import"]
@@ -152,27 +154,27 @@ def run_import(run: ImportRun) -> ImportReport:
     purposes_by_key = {p.key: p for p in Purpose.objects.filter(is_active=True)}
     fields_by_key = {f.key: f for f in ContactField.objects.filter(is_active=True)}
     parser = RowParser(run.source.header, run.mapping, run.purpose, purposes_by_key, fields_by_key)
-    kept = None if run.source.reopen else []
-    refused = _check_file(run, parser, report, kept)
-    keep = not run.dry_run and (run.valid_only or report.problem_count == 0)
-    if keep or run.dry_run:
-        rows = kept if kept is not None else _valid_rows(run, parser, refused)
-        writer = ChunkWriter(report, label=run.source.name, fmt=run.format, actor=run.actor)
-        try:
-            for chunk in _chunks(rows, run.chunk_size):
-                writer.write_chunk(chunk, keep=keep)
-                _progress(run, report, "writing")
-        finally:
-            if keep and writer.queued_notices:
-                transaction.on_commit(schedule_delivery)
-        report.committed = keep
+    purposes = {p.pk: p for p in [*purposes_by_key.values(), *filter(None, [run.purpose])]}
+    categories = {c.pk: c for c in parser.categories_by_key.values()}
+    with RowSpool(purposes, categories) as checked:
+        _check_file(run, parser, report, checked)
+        keep = not run.dry_run and (run.valid_only or report.problem_count == 0)
+        if keep or run.dry_run:
+            writer = ChunkWriter(report, label=run.source.name, fmt=run.format, actor=run.actor)
+            try:
+                for chunk in _chunks(checked.rows(), run.chunk_size):
+                    writer.write_chunk(chunk, keep=keep)
+                    _progress(run, report, "writing")
+            finally:
+                if keep and writer.queued_notices:
+                    transaction.on_commit(schedule_delivery)
+            report.committed = keep
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def _check_file(run: ImportRun, parser: RowParser, report: ImportReport, kept) -> set[int]:
-    """Read every row, record its problems; return the numbers of the rows not to write."""
-    refused: set[int] = set()
+def _check_file(run: ImportRun, parser: RowParser, report: ImportReport, checked: RowSpool) -> None:
+    """Read and check every row, record its problems, and spool the valid rows."""
     seen: set[bytes] = set()
     email_column = next((c for c, t in run.mapping.items() if t == "email"), "")
     for source_row in run.source.rows:
@@ -190,31 +192,12 @@ def _check_file(run: ImportRun, parser: RowParser, report: ImportReport, kept) -
             seen.add(digest)
         for problem in problems:
             report.add_problem(problem)
-        if problems:
-            refused.add(source_row.number)
-        else:
+        if not problems:
             report.rows_to_write += 1
-            if kept is not None:
-                kept.append(row)
+            checked.add(row)
         if report.rows % run.chunk_size == 0:
             _progress(run, report, "checking")
     _progress(run, report, "checking")
-    return refused
-
-
-def _valid_rows(run: ImportRun, parser: RowParser, refused: set[int]) -> Iterator[ParsedRow]:
-    """The file again, row by row, without the rows the check refused."""
-    source = run.source.reopen()
-    for source_row in source.rows:
-        if source_row.number in refused:
-            continue
-        row, problems = parser.parse(source_row)
-        if row is None or problems:  # the file changed between the two readings
-            raise ImportError_(
-                _("The file changed while it was imported (row %(row)d); import it again.")
-                % {"row": source_row.number}
-            )
-        yield row
 
 
 def _chunks(rows, size: int) -> Iterator[list[ParsedRow]]:

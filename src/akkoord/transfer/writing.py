@@ -32,7 +32,7 @@ from akkoord.contacts.models import (
     SourceKind,
 )
 from akkoord.contacts.signals import contacts_registered
-from akkoord.lib.bulk import insert_rows
+from akkoord.lib.bulk import insert_rows, unsaved
 from akkoord.lib.db import retry_when_locked
 from akkoord.notices.services import queue_notices
 from akkoord.segments.models import Tag
@@ -271,7 +271,8 @@ class ChunkWriter:
     def _create_contacts(self, rows: list[ParsedRow], hashes: dict) -> list[Contact]:
         now = timezone.now()
         contacts = [
-            Contact(
+            unsaved(
+                Contact,
                 email=row.email,
                 email_hash=hashes[row.email],
                 first_name=row.data.get("first_name", ""),
@@ -299,8 +300,10 @@ class ChunkWriter:
         insert_rows(
             Activity,
             [
-                Activity(
-                    contact=contact,
+                unsaved(
+                    Activity,
+                    {"contact": contact},
+                    contact_id=contact.pk,
                     kind=ActivityKind.CREATED,
                     occurred_at=now,
                     actor=self.actor,
