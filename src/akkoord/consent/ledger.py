@@ -394,20 +394,31 @@ def _update_derived_state(
         )
         for subject, purpose_id in touched
     }
-    _write_states(states)
+    # A person without recorded events has no derived state yet: only the
+    # others can have rows to update (for an import of new people: none).
+    with_history = {contact_of[subject][0].pk for subject in history if subject in contact_of}
+    _write_states(states, with_history)
 
 
-def _write_states(states: dict[tuple, PurposeConsent]) -> None:
-    """Store ``{(contact_id, purpose_id): state}``; "no consent at all" has no row."""
+def _write_states(states: dict[tuple, PurposeConsent], with_history: set) -> None:
+    """Store ``{(contact_id, purpose_id): state}``; "no consent at all" has no row.
+
+    Existing rows are looked up only for the contacts in ``with_history``.
+    """
     if not states:
         return
-    rows = {
-        (row.contact_id, row.purpose_id): row
-        for row in ConsentState.objects.filter(
-            contact_id__in={contact_id for contact_id, _p in states},
-            purpose_id__in={purpose_id for _c, purpose_id in states},
-        )
-    }
+    stored = {contact_id for contact_id, _p in states if contact_id in with_history}
+    rows = (
+        {
+            (row.contact_id, row.purpose_id): row
+            for row in ConsentState.objects.filter(
+                contact_id__in=stored,
+                purpose_id__in={purpose_id for _c, purpose_id in states},
+            )
+        }
+        if stored
+        else {}
+    )
     new_rows, changed, gone = [], [], []
     for (contact_id, purpose_id), state in states.items():
         values = row_values(state)

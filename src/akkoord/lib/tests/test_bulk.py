@@ -25,7 +25,9 @@ def test_no_init_signal_receiver_is_skipped(model):
 def test_defaults_are_the_models_own(model):
     fast, slow = unsaved(model), model()
     for field in model._meta.concrete_fields:
-        if field.has_default() and callable(field.default):  # called per instance: a time, a new UUID, a new dict
+        if field.has_default() and callable(
+            field.default
+        ):  # called per instance: a time, a new UUID, a new dict
             assert type(getattr(fast, field.attname)) is type(getattr(slow, field.attname))
             continue
         assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
