@@ -199,6 +199,9 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
         seq, prev_hash = head.seq, head.last_hash
         written: list[ConsentEvent] = []
         proofs: list[dict] = []
+        # Each proof's random nonce (16 bytes from the OS's CSPRNG, as
+        # token_hex(16) gives), drawn for the whole batch in one call.
+        nonces = secrets.token_bytes(16 * len(events)).hex()
         for index, (new, (kind, occurred_at, needs_confirmation)) in enumerate(
             zip(events, checked, strict=True)
         ):
@@ -206,7 +209,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
             confirms_seq = _confirms_seq(new, index, position, written, seq)
             if kind == EventKind.EXPIRED:
                 _check_expired_grant(new, confirms_seq, known)
-            proof_data = {**(new.proof or {}), "nonce": secrets.token_hex(16)}
+            proof_data = {**(new.proof or {}), "nonce": nonces[32 * index : 32 * index + 32]}
             event = unsaved(
                 ConsentEvent,
                 {"purpose": new.purpose},

@@ -5,6 +5,7 @@ full rebuild from the ledger finds no drift, also when a batch brings events
 dated before what is already recorded, person-wide events or expiries.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -154,6 +155,8 @@ def test_proofs_and_timeline_entries_are_written_per_event(contact, newsletter):
     proofs = ConsentProof.objects.filter(event__in=events).order_by("event__seq")
     assert [p.data["file"] for p in proofs] == ["old.csv", "old.csv"]
     assert len({p.data["nonce"] for p in proofs}) == 2
+    # 16 random bytes each (hex), so the digest left after erasure cannot be guessed.
+    assert all(re.fullmatch(r"[0-9a-f]{32}", p.data["nonce"]) for p in proofs)
     assert events[0].proof.data["file"] == "old.csv"
     timeline = Activity.objects.filter(contact=contact, kind=ActivityKind.CONSENT).order_by("pk")
     assert [(a.summary, a.data["seq"], a.actor) for a in timeline] == [
