@@ -15,6 +15,7 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,8 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from akkoord.consent.ledger import record_event
-from akkoord.consent.models import ConsentState, Purpose
+from akkoord.consent.models import ConsentEvent, ConsentState, Purpose
 from akkoord.consent.rules import ConsentStatus, EventKind
+from akkoord.contacts.emails import normalise_email
 from akkoord.contacts.models import Contact
 from akkoord.contacts.services import CORE_FIELDS, register_contact
 from akkoord.lib import ratelimit
@@ -241,121 +243,211 @@ def sign_up(
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown sign-up channel {channel!r}")
-    form = form_version.form
-    if not form.is_published or form_version.published_at is None:
-        raise SignupRefused("closed", _("This form is not open for sign-ups."))
+    _check_form_open(form_version)
     _check_ip(ip)
     contact_data, ticked = clean_signup_data(form_version, data)
-    from akkoord.contacts.emails import normalise_email
+    _check_address(normalise_email(contact_data["email"]))
+    submission = _Submission(
+        form_version, ticked, ip=ip, user_agent=user_agent, page_url=page_url, channel=channel
+    )
 
-    email = normalise_email(contact_data["email"])
-    _check_address(email)
-
-    now = timezone.now()
-    privacy_url, privacy_version = form_version.privacy_statement()
-    on_form = form_version.purpose_by_key()
     with transaction.atomic():
-        contact, created = register_contact(
-            contact_data,
-            source_kind=channel,
-            source_detail=form_version.channel_ref,
-            actor=channel,
-            existing_ok=True,
-        )
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        purposes = {
-            p.pk: p
-            for p in Purpose.objects.filter(
-                pk__in=[on_form[key]["id"] for key in ticked], is_active=True
-            )
-        }
-        states = {
-            s.purpose_id: s
-            for s in ConsentState.objects.filter(contact=contact, purpose__in=purposes)
-        }
-        open_pendings = list(
-            PendingSignup.objects.filter(
-                contact=contact, confirmed_at__isnull=True, expires_at__gt=now
-            ).order_by("-created_at")
-        )
-        open_seqs = {grant["seq"] for p in open_pendings for grant in p.grants}
-        grants = []
-        waiting = False
-        for key in ticked:
-            snapshot = on_form[key]
-            purpose = purposes.get(snapshot["id"])
-            if purpose is None:
-                continue
-            state = states.get(purpose.pk)
-            if state is not None and state.status == ConsentStatus.GRANTED:
-                continue  # already confirmed: a stranger must not turn it back to pending
-            if (
-                state is not None
-                and state.status == ConsentStatus.PENDING
-                and state.grant_seq in open_seqs
-            ):
-                waiting = True
-                continue
-            event = record_event(
-                contact,
-                purpose,
-                EventKind.GRANTED,
-                channel=channel,
-                channel_ref=form_version.channel_ref,
-                needs_confirmation=True,
-                privacy_statement_version=privacy_version,
-                occurred_at=now,
-                proof={
-                    "ip": request_text(ip, 45),
-                    "user_agent": request_text(user_agent, 500),
-                    "page_url": request_text(page_url, 1000),
-                    "form_id": form.pk,
-                    "form_version": form_version.number,
-                    "consent_text": snapshot["text"],
-                    "text_language": form_version.language,
-                    "privacy_statement_url": privacy_url,
-                    "submitted_at": now.isoformat(),
-                    "channel": channel,
-                },
-            )
-            grants.append({"purpose": purpose.pk, "seq": event.seq})
-        pending = None
-        if grants:
-            pending = PendingSignup.objects.create(
-                contact=contact,
-                form_version=form_version,
-                channel=channel,
-                grants=grants,
-                created_contact=created,
-                created_at=now,
-                expires_at=now + timedelta(days=form_version.expiry_days),
-            )
-        elif waiting:
-            pending = next(
-                (p for p in open_pendings if any(g["seq"] in open_seqs for g in p.grants)), None
-            )
-        token = None
-        if pending is not None and _may_mail(contact, now):
-            token = secrets.token_urlsafe(32)
-            pending.token_hash = token_digest(token)
-            pending.save(update_fields=["token_hash"])
+        contact, created = _register_and_lock_contact(submission, contact_data)
+        outcome = _record_ticked_purposes(submission, contact)
+        pending = _pending_signup(submission, contact, created, outcome)
+        token = _claim_mail_and_token(pending, contact, submission.now)
+
     result = SignupResult(
-        pending=pending, created_contact=created, new_grants=[g["seq"] for g in grants]
+        pending=pending, created_contact=created, new_grants=[g["seq"] for g in outcome.grants]
     )
     if token is not None:
-        try:
-            send_confirmation_mail(pending, token)
-        except Exception:  # noqa: BLE001 - any delivery failure: let the person retry
-            logger.exception("confirmation mail for pending sign-up %s failed", pending.pk)
-            result.mail_failed = True
-        else:
-            # Marked only now: a crash before or during the send leaves it
-            # unmarked, so the person's retry sends the mail again.
-            PendingSignup.objects.filter(pk=pending.pk).update(mail_sent_at=timezone.now())
-            result.mail_sent = True
-        finally:
-            _release_mail(contact)
+        _send_confirmation(result, contact, token)
     return result
+
+
+@dataclass
+class _Submission:
+    """A sign-up that passed the checks, with what its consent proof needs."""
+
+    form_version: FormVersion
+    ticked: list[str]  # purpose keys on the form version, in the order sent
+    ip: str
+    user_agent: str
+    page_url: str
+    channel: str
+    now: datetime = field(init=False)
+    privacy_url: str = field(init=False)
+    privacy_version: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Stamped once: every grant of this sign-up has the same time and statement.
+        self.now = timezone.now()
+        self.privacy_url, self.privacy_version = self.form_version.privacy_statement()
+
+
+@dataclass
+class _Outcome:
+    """What a sign-up did with the ticked purposes."""
+
+    open_pendings: list[PendingSignup]  # the contact's open sign-ups, newest first
+    open_seqs: set[int]  # the grants those open sign-ups wait to have confirmed
+    grants: list[dict] = field(default_factory=list)  # newly recorded: {"purpose", "seq"}
+    waiting: bool = False  # a ticked purpose already waits for an open sign-up
+
+
+class _Step(Enum):
+    LEAVE = "leave"
+    WAIT = "wait"
+    RECORD = "record"
+
+
+def _check_form_open(form_version: FormVersion) -> None:
+    if not form_version.form.is_published or form_version.published_at is None:
+        raise SignupRefused("closed", _("This form is not open for sign-ups."))
+
+
+def _register_and_lock_contact(submission: _Submission, contact_data: dict) -> tuple[Contact, bool]:
+    """The contact of this address, created if new, its row locked; and whether it was new."""
+    contact, created = register_contact(
+        contact_data,
+        source_kind=submission.channel,
+        source_detail=submission.form_version.channel_ref,
+        actor=submission.channel,
+        existing_ok=True,
+    )
+    return Contact.objects.select_for_update().get(pk=contact.pk), created
+
+
+def _record_ticked_purposes(submission: _Submission, contact: Contact) -> _Outcome:
+    """Per ticked purpose that is still active: leave it, note it waits, or record a grant."""
+    on_form = submission.form_version.purpose_by_key()
+    purposes = {
+        p.pk: p
+        for p in Purpose.objects.filter(
+            pk__in=[on_form[key]["id"] for key in submission.ticked], is_active=True
+        )
+    }
+    states = {
+        s.purpose_id: s for s in ConsentState.objects.filter(contact=contact, purpose__in=purposes)
+    }
+    open_pendings = list(
+        PendingSignup.objects.filter(
+            contact=contact, confirmed_at__isnull=True, expires_at__gt=submission.now
+        ).order_by("-created_at")
+    )
+    outcome = _Outcome(
+        open_pendings=open_pendings,
+        open_seqs={grant["seq"] for p in open_pendings for grant in p.grants},
+    )
+    for key in submission.ticked:
+        snapshot = on_form[key]
+        purpose = purposes.get(snapshot["id"])
+        if purpose is None:
+            continue
+        step = _step_for(states.get(purpose.pk), outcome.open_seqs)
+        if step is _Step.WAIT:
+            outcome.waiting = True
+        elif step is _Step.RECORD:
+            event = _record_grant(submission, contact, purpose, snapshot["text"])
+            outcome.grants.append({"purpose": purpose.pk, "seq": event.seq})
+    return outcome
+
+
+def _step_for(state: ConsentState | None, open_seqs: set[int]) -> _Step:
+    if state is not None and state.status == ConsentStatus.GRANTED:
+        return _Step.LEAVE  # already confirmed: a stranger must not turn it back to pending
+    if state is not None and state.status == ConsentStatus.PENDING and state.grant_seq in open_seqs:
+        return _Step.WAIT
+    return _Step.RECORD
+
+
+def _record_grant(
+    submission: _Submission, contact: Contact, purpose: Purpose, consent_text: str
+) -> ConsentEvent:
+    """A granted consent that needs the person's confirmation, with the proof of the sign-up."""
+    return record_event(
+        contact,
+        purpose,
+        EventKind.GRANTED,
+        channel=submission.channel,
+        channel_ref=submission.form_version.channel_ref,
+        needs_confirmation=True,
+        privacy_statement_version=submission.privacy_version,
+        occurred_at=submission.now,
+        proof=_grant_proof(submission, consent_text),
+    )
+
+
+def _grant_proof(submission: _Submission, consent_text: str) -> dict:
+    version = submission.form_version
+    return {
+        "ip": request_text(submission.ip, 45),
+        "user_agent": request_text(submission.user_agent, 500),
+        "page_url": request_text(submission.page_url, 1000),
+        "form_id": version.form.pk,
+        "form_version": version.number,
+        "consent_text": consent_text,
+        "text_language": version.language,
+        "privacy_statement_url": submission.privacy_url,
+        "submitted_at": submission.now.isoformat(),
+        "channel": submission.channel,
+    }
+
+
+def _pending_signup(
+    submission: _Submission, contact: Contact, created: bool, outcome: _Outcome
+) -> PendingSignup | None:
+    """A new pending sign-up for the new grants; with none, but a ticked purpose waiting,
+    the newest open sign-up that has grants waiting (its link is the one to mail again)."""
+    if outcome.grants:
+        return PendingSignup.objects.create(
+            contact=contact,
+            form_version=submission.form_version,
+            channel=submission.channel,
+            grants=outcome.grants,
+            created_contact=created,
+            created_at=submission.now,
+            expires_at=submission.now + timedelta(days=submission.form_version.expiry_days),
+        )
+    if outcome.waiting:
+        return next(
+            (
+                p
+                for p in outcome.open_pendings
+                if any(g["seq"] in outcome.open_seqs for g in p.grants)
+            ),
+            None,
+        )
+    return None
+
+
+def _claim_mail_and_token(
+    pending: PendingSignup | None, contact: Contact, now: datetime
+) -> str | None:
+    """A fresh confirmation token if a mail may go out now (its digest replaces the old one)."""
+    if pending is None or not _may_mail(contact, now):
+        return None
+    token = secrets.token_urlsafe(32)
+    pending.token_hash = token_digest(token)
+    pending.save(update_fields=["token_hash"])
+    return token
+
+
+def _send_confirmation(result: SignupResult, contact: Contact, token: str) -> None:
+    """Send the mail after the commit; notes in ``result`` whether it went out."""
+    pending = result.pending
+    try:
+        send_confirmation_mail(pending, token)
+    except Exception:  # noqa: BLE001 - any delivery failure: let the person retry
+        logger.exception("confirmation mail for pending sign-up %s failed", pending.pk)
+        result.mail_failed = True
+    else:
+        # Marked only now: a crash before or during the send leaves it
+        # unmarked, so the person's retry sends the mail again.
+        PendingSignup.objects.filter(pk=pending.pk).update(mail_sent_at=timezone.now())
+        result.mail_sent = True
+    finally:
+        _release_mail(contact)
 
 
 def _may_mail(contact: Contact, now: datetime) -> bool:
