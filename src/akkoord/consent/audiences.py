@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
@@ -48,7 +50,6 @@ _NEVER = datetime(1900, 1, 1, tzinfo=UTC)
 
 def _annotated(purpose: Purpose, contacts: QuerySet | None = None) -> QuerySet:
     contacts = Contact.objects.all() if contacts is None else contacts
-    suppression = Suppression.objects.filter(email_hash=OuterRef("email_hash"))
     return contacts.annotate(
         st=FilteredRelation("consent_states", condition=Q(consent_states__purpose=purpose)),
     ).annotate(
@@ -58,11 +59,13 @@ def _annotated(purpose: Purpose, contacts: QuerySet | None = None) -> QuerySet:
         c_granted=Coalesce(F("st__granted_at"), Value(_NEVER), output_field=DateTimeField()),
         c_confirmed=Coalesce(F("st__confirmed_at"), Value(_NEVER), output_field=DateTimeField()),
         c_grant_seq=F("st__grant_seq"),
-        c_suppressed=Exists(suppression),
+        # One LEFT JOIN on the hash (a correlated subquery per contact would
+        # also keep PostgreSQL from a parallel plan).
+        c_suppressed=ExpressionWrapper(
+            Q(suppression__pk__isnull=False), output_field=BooleanField()
+        ),
         c_suppressed_at=Coalesce(
-            Subquery(suppression.values("created_at")[:1]),
-            Value(_NEVER),
-            output_field=DateTimeField(),
+            F("suppression__created_at"), Value(_NEVER), output_field=DateTimeField()
         ),
         c_objected=Coalesce(F("objected_at"), Value(_NEVER), output_field=DateTimeField()),
         c_complained=Coalesce(F("complained_at"), Value(_NEVER), output_field=DateTimeField()),
