@@ -100,6 +100,7 @@ class Contact(models.Model):
         related_name="+",
         null=True,
         editable=False,
+        serialize=False,
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
@@ -148,6 +149,11 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean_fields(self, exclude=None):
+        # ``suppression`` is for queries only: validating it would read the row
+        # (DoesNotExist when there is none) and write back ``email_hash``.
+        super().clean_fields(exclude={*(exclude or ()), "suppression"})
 
     @property
     def display_name(self) -> str:
