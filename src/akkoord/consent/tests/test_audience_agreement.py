@@ -217,16 +217,18 @@ def _compare_population(population, newsletter, product_updates, checked):
         similar = similar_category_keys(named)
         assert similar >= named
         for (mail_class, audience), categories in product(COMBINATIONS, (None, similar)):
-            rows = with_decisions(
-                newsletter,
-                mail_class,
-                audience,
-                today=TODAY,
-                customer_months=months,
-                contacts=Contact.objects.filter(pk__in=by_id),
-                similar_categories=categories,
-                carrying_purchase=True,
-            ).values_list("pk", "reason", "c_grant_seq", "c_purchase_id")
+            query = {
+                "purpose": newsletter,
+                "mail_class": mail_class,
+                "audience": audience,
+                "today": TODAY,
+                "customer_months": months,
+                "contacts": Contact.objects.filter(pk__in=by_id),
+                "similar_categories": categories,
+            }
+            rows = with_decisions(**query, carrying_purchase=True).values_list(
+                "pk", "reason", "c_grant_seq", "c_purchase_id"
+            )
             answers = {pk: (reason, seq, purchase) for pk, reason, seq, purchase in rows}
             assert answers.keys() == by_id.keys()
             allowed = set()
@@ -250,16 +252,8 @@ def _compare_population(population, newsletter, product_updates, checked):
                     allowed.add(pk)
             # The recipient list narrows to candidates first: it must still be
             # exactly the allowed contacts.
-            recipients = lawful_recipients(
-                newsletter,
-                mail_class,
-                audience,
-                today=TODAY,
-                customer_months=months,
-                contacts=Contact.objects.filter(pk__in=by_id),
-                similar_categories=categories,
-            )
-            assert set(recipients.values_list("pk", flat=True)) == allowed, (mail_class, audience)
+            recipients = lawful_recipients(**query).values_list("pk", flat=True)
+            assert set(recipients) == allowed, (mail_class, audience, categories)
         # facts_for reads back exactly what the engine was given.
         for pk in list(by_id)[:10]:
             assert facts_for(Contact.objects.get(pk=pk), newsletter) == by_id[pk]
