@@ -4,8 +4,9 @@ Hypothesis generates populations (consent states, purchases, objections in
 force or lifted, complaints, suppressions, bounces, with deliberately colliding timestamps and dates on the
 customer cut-off), writes them to the real database, and compares the reason
 the query gives each contact with ``rules.decide`` for every mail class and
-audience. Runs on whichever database the suite runs on (SQLite and PostgreSQL
-in CI). At least 2,000 contacts are checked per run.
+audience; the recipient list (``lawful_recipients``) must hold exactly the
+contacts the engine allows. Runs on whichever database the suite runs on
+(SQLite and PostgreSQL in CI). At least 2,000 contacts are checked per run.
 
 Purchases carry product categories, and each population is decided for a
 campaign that names no categories and for one that names some (expanded by the
@@ -23,7 +24,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akkoord.consent.audiences import facts_for, with_decisions
+from akkoord.consent.audiences import facts_for, lawful_recipients, with_decisions
 from akkoord.consent.models import ConsentState, Suppression
 from akkoord.consent.rules import (
     Audience,
@@ -216,18 +217,21 @@ def _compare_population(population, newsletter, product_updates, checked):
         similar = similar_category_keys(named)
         assert similar >= named
         for (mail_class, audience), categories in product(COMBINATIONS, (None, similar)):
-            rows = with_decisions(
-                newsletter,
-                mail_class,
-                audience,
-                today=TODAY,
-                customer_months=months,
-                contacts=Contact.objects.filter(pk__in=by_id),
-                similar_categories=categories,
-                carrying_purchase=True,
-            ).values_list("pk", "reason", "c_grant_seq", "c_purchase_id")
+            query = {
+                "purpose": newsletter,
+                "mail_class": mail_class,
+                "audience": audience,
+                "today": TODAY,
+                "customer_months": months,
+                "contacts": Contact.objects.filter(pk__in=by_id),
+                "similar_categories": categories,
+            }
+            rows = with_decisions(**query, carrying_purchase=True).values_list(
+                "pk", "reason", "c_grant_seq", "c_purchase_id"
+            )
             answers = {pk: (reason, seq, purchase) for pk, reason, seq, purchase in rows}
             assert answers.keys() == by_id.keys()
+            allowed = set()
             for pk, facts in by_id.items():
                 expected = decide(
                     facts,
@@ -244,6 +248,12 @@ def _compare_population(population, newsletter, product_updates, checked):
                     assert seq == expected.consent_seq
                 if expected.reason == Reason.OK_CUSTOMER:
                     assert purchase == expected.purchase_id, context
+                if expected.allowed:
+                    allowed.add(pk)
+            # The recipient list narrows to candidates first: it must still be
+            # exactly the allowed contacts.
+            recipients = lawful_recipients(**query).values_list("pk", flat=True)
+            assert set(recipients) == allowed, (mail_class, audience, categories)
         # facts_for reads back exactly what the engine was given.
         for pk in list(by_id)[:10]:
             assert facts_for(Contact.objects.get(pk=pk), newsletter) == by_id[pk]
