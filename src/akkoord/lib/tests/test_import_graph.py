@@ -130,7 +130,7 @@ def test_the_graph_sees_imports_inside_functions():
     graph = import_graph()
     # ``notices.apps`` imports ``notices.tasks`` only inside ``ready()``.
     assert "akkoord.notices.tasks" in graph["akkoord.notices.apps"]
-    assert "akkoord.consent.ledger" in graph["akkoord.transfer.importer"]
+    assert "akkoord.consent.ledger" in graph["akkoord.transfer.writing"]
 
 
 def test_the_cycle_finder_finds_a_cycle():
