@@ -199,6 +199,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
         seq, prev_hash = head.seq, head.last_hash
         written: list[ConsentEvent] = []
         proofs: list[dict] = []
+        proof_texts: list[str] = []
         # Each proof's random nonce (16 bytes from the OS's CSPRNG, as
         # token_hex(16) gives), drawn for the whole batch in one call.
         nonces = secrets.token_bytes(16 * len(events)).hex()
@@ -210,6 +211,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
             if kind == EventKind.EXPIRED:
                 _check_expired_grant(new, confirms_seq, known)
             proof_data = {**(new.proof or {}), "nonce": nonces[32 * index : 32 * index + 32]}
+            proof_text, proof_digest = chain.canonical_proof(proof_data)
             event = unsaved(
                 ConsentEvent,
                 {"purpose": new.purpose},
@@ -223,7 +225,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
                 channel_ref=new.channel_ref[:200],
                 privacy_statement_version=new.privacy_statement_version[:50],
                 confirms_seq=confirms_seq,
-                proof_digest=chain.proof_digest(proof_data),
+                proof_digest=proof_digest,
                 prev_hash=prev_hash,
             )
             event.hash = chain.event_hash(prev_hash, chain.hashed_fields(event))
@@ -231,6 +233,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
             known[seq] = (event.subject_key, event.purpose_id, entry_of(event))
             written.append(event)
             proofs.append(proof_data)
+            proof_texts.append(proof_text)
         insert_rows(ConsentEvent, written)
         if any(event.pk is None for event in written):  # backends without RETURNING
             pks = dict(
@@ -252,6 +255,7 @@ def append(events: Sequence[NewEvent]) -> list[ConsentEvent]:
                 )
                 for event, data in zip(written, proofs, strict=True)
             ],
+            encoded_json={"data": proof_texts},  # the text the digest was taken of
         )
         head.seq, head.last_hash = seq, prev_hash
         head.save(update_fields=["seq", "last_hash"])
@@ -306,7 +310,7 @@ def _check_expired_grant(new: NewEvent, grant_seq: int | None, known: dict) -> N
 def _history(subject_keys: set) -> dict:
     """The recorded events of these people, as ``{subject_key: [(purpose_id, entry)]}``."""
     history: dict = {}
-    rows = ConsentEvent.objects.filter(subject_key__in=list(subject_keys)).values_list(
+    rows = ConsentEvent.objects.filter(subject_key__in_many=list(subject_keys)).values_list(
         "subject_key", "purpose_id", *LEDGER_ENTRY_FIELDS
     )
     for subject_key, purpose_id, seq, kind, at, needs_confirmation, confirms_seq in rows:
@@ -415,7 +419,7 @@ def _write_states(states: dict[tuple, PurposeConsent], with_history: set) -> Non
         {
             (row.contact_id, row.purpose_id): row
             for row in ConsentState.objects.filter(
-                contact_id__in=stored,
+                contact_id__in_many=stored,
                 purpose_id__in={purpose_id for _c, purpose_id in states},
             )
         }
@@ -539,7 +543,8 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyResult
     erased |= set(ProofErasure.objects.values_list("event_seq", flat=True))
     for batch in _events_in_order():
         proofs = {
-            p.event_id: p for p in ConsentProof.objects.filter(event_id__in=[e.pk for e in batch])
+            p.event_id: p
+            for p in ConsentProof.objects.filter(event_id__in_many=[e.pk for e in batch])
         }
         for event in batch:
             problem = _event_problem(

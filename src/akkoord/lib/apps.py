@@ -16,3 +16,10 @@ class LibConfig(AppConfig):
         # The rate limits live in the database cache by default; make sure its
         # table exists after every migrate, so `akkoord migrate` is enough.
         post_migrate.connect(_create_cache_table, sender=self)
+        from django.db.models import Field, ForeignObject
+
+        from akkoord.lib.lookups import InMany
+
+        # ForeignObject keeps lookups of its own (``contact_id__in_many`` takes ids).
+        Field.register_lookup(InMany)
+        ForeignObject.register_lookup(InMany)

@@ -59,7 +59,13 @@ def _defaults(model) -> tuple[dict, list]:
     return constant, computed
 
 
-def insert_rows(model, objects: list) -> None:
+def insert_rows(model, objects: list, *, encoded_json: dict[str, list[str]] | None = None) -> None:
+    """Insert ``objects`` (new instances of ``model``) and set their ``pk``.
+
+    ``encoded_json`` may give, for a JSON field by attribute name, the
+    objects' values already encoded as JSON text, in the objects' order: a
+    caller that needed that text anyway (to hash it) saves encoding it again.
+    """
     if not objects:
         return
     if connection.vendor != "postgresql":
@@ -69,7 +75,15 @@ def insert_rows(model, objects: list) -> None:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values_of = _values_getter(fields)
     stamped = [f for f in fields if not _reads_attribute_only(f)]
-    json_positions = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
+    encoded_json = encoded_json or {}
+    to_encode = [
+        (position + 1, _json_encoder(field))  # + 1: the row starts with the pk
+        for position, field in enumerate(fields)
+        if isinstance(field, JSONField) and field.attname not in encoded_json
+    ]
+    given = [
+        (fields.index(meta.get_field(name)) + 1, texts) for name, texts in encoded_json.items()
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -82,17 +96,25 @@ def insert_rows(model, objects: list) -> None:
         sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
         pk_name = meta.pk.attname
         with cursor.cursor.copy(sql) as copy:
-            for obj, pk in zip(objects, ids, strict=True):
+            for index, (obj, pk) in enumerate(zip(objects, ids, strict=True)):
                 setattr(obj, pk_name, pk)
                 obj._state.adding = False
                 for field in stamped:  # sets auto_now(_add) times on the object, as save() does
                     setattr(obj, field.attname, field.pre_save(obj, True))
                 row = [pk, *values_of(obj)]
-                for position in json_positions:
-                    value = row[position + 1]
+                for position, encode in to_encode:
+                    value = row[position]
                     if value is not None:
-                        row[position + 1] = json.dumps(value, ensure_ascii=False)
+                        row[position] = encode(value)
+                for position, texts in given:
+                    row[position] = texts[index]
                 copy.write_row(row)
+
+
+@cache
+def _json_encoder(field):
+    """The field's JSON encoding, with its encoder built once (not per value, as json.dumps does)."""
+    return (field.encoder or json.JSONEncoder)(ensure_ascii=False).encode
 
 
 def _values_getter(fields):

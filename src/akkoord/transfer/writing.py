@@ -101,13 +101,13 @@ class ChunkWriter:
         by_email = {row.email: row for row in rows}
         hashes = {email: email_hash(email) for email in by_email}
         suppressed = set(
-            Suppression.objects.filter(email_hash__in=hashes.values()).values_list(
+            Suppression.objects.filter(email_hash__in_many=hashes.values()).values_list(
                 "email_hash", flat=True
             )
         )
         existing = {
             c.email: c
-            for c in Contact.objects.filter(email__in=list(by_email)).only(
+            for c in Contact.objects.filter(email__in_many=list(by_email)).only(
                 "pk", "email", "ledger_key", "objected_at", "source_kind", "source_detail"
             )
         }
@@ -140,7 +140,7 @@ class ChunkWriter:
             return
         ids = [contact.pk for contact, _row in pairs]
         known = set(
-            Purchase.objects.filter(contact_id__in=ids).values_list(
+            Purchase.objects.filter(contact_id__in_many=ids).values_list(
                 "contact_id", "purchased_on", "description", "category_id", "reference", "amount"
             )
         )
@@ -207,7 +207,7 @@ class ChunkWriter:
         )
         # The customer relationship as ``refresh_customer_relationship`` computes it.
         customers = (
-            Purchase.objects.filter(contact_id__in={p.contact.pk for p in purchases})
+            Purchase.objects.filter(contact_id__in_many={p.contact.pk for p in purchases})
             .values("contact_id")
             .annotate(
                 first=Min("purchased_on"),
@@ -238,7 +238,7 @@ class ChunkWriter:
         through = Tag.contacts.through
         before: dict[int, set[str]] = defaultdict(set)
         for contact_id, name in through.objects.filter(
-            contact_id__in=[contact.pk for contact, _row in pairs]
+            contact_id__in_many=[contact.pk for contact, _row in pairs]
         ).values_list("contact_id", "tag__name"):
             before[contact_id].add(name)
         now = timezone.now()
@@ -290,7 +290,7 @@ class ChunkWriter:
         insert_rows(Contact, contacts)
         if contacts and contacts[0].pk is None:  # backends without RETURNING
             pks = dict(
-                Contact.objects.filter(email__in=[c.email for c in contacts]).values_list(
+                Contact.objects.filter(email__in_many=[c.email for c in contacts]).values_list(
                     "email", "pk"
                 )
             )
@@ -332,7 +332,7 @@ class ChunkWriter:
         if not pairs:
             return []
         states = set(
-            ConsentState.objects.filter(contact__in=[c for c, _r in pairs]).values_list(
+            ConsentState.objects.filter(contact_id__in_many=[c.pk for c, _r in pairs]).values_list(
                 "contact_id", "purpose_id"
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
@@ -60,3 +61,20 @@ def test_unsaved_rows_are_written_and_read_back_alike():
     assert stored.data == {"row": 2}
     assert stored.kind == ActivityKind.CREATED
     assert Contact.objects.get(pk=contact.pk).ledger_key == contact.ledger_key
+
+
+@pytest.mark.django_db
+def test_json_given_as_text_is_stored_as_that_text_on_postgresql():
+    # The ledger hands over each proof's canonical text, which it has just hashed.
+    contact = unsaved(Contact, email="bo@example.nl", email_hash="y" * 64)
+    insert_rows(Contact, [contact])
+    rows = [
+        unsaved(Activity, contact_id=contact.pk, kind=ActivityKind.CREATED, data={"n": n})
+        for n in (1, 2)
+    ]
+    insert_rows(Activity, rows, encoded_json={"data": ['{"n":1,"é":"ü"}', '{"n":2}']})
+    stored = dict(Activity.objects.filter(contact_id=contact.pk).values_list("pk", "data"))
+    if connection.vendor == "postgresql":  # COPY writes the given text
+        assert stored == {rows[0].pk: {"n": 1, "é": "ü"}, rows[1].pk: {"n": 2}}
+    else:  # bulk_create encodes the objects' own values
+        assert stored == {rows[0].pk: {"n": 1}, rows[1].pk: {"n": 2}}
